@@ -1,0 +1,115 @@
+# mod_sdesk build. Paths come from apxs, apr-1-config, apu-1-config and
+# pkg-config; lib/ is compiled without httpd's include directory, so an httpd
+# header there fails the build.
+
+APXS      ?= apxs
+PYTHON    ?= /usr/bin/python3
+CC        := gcc
+BUILD     := build
+# -Werror in CI (CI=true) and in `make test`; warnings shown otherwise.
+WERROR    ?= $(if $(CI),-Werror,)
+
+APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
+              $(shell apu-1-config --includes 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) \
+              $(shell apu-1-config --link-ld --libs 2>/dev/null)
+DEP_CFLAGS := $(shell pkg-config --cflags jansson libutf8proc 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs jansson libutf8proc 2>/dev/null) -lldap -llber
+HTTPD_INC  := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+MODDIR     := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral $(WERROR)
+CFLAGS  ?= -O2 -g
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LIB_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(APR_CFLAGS) $(DEP_CFLAGS) -Ilib
+
+LIB_SRC := $(wildcard lib/sd_*.c) lib/sd_schema.c
+LIB_SRC := $(sort $(LIB_SRC))
+LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+LIB_ASAN_OBJ := $(patsubst lib/%.c,$(BUILD)/asan/lib/%.o,$(LIB_SRC))
+MOD_SRC := $(wildcard mod_sdesk/*.c)
+MOD_HDR := $(wildcard mod_sdesk/*.h)
+UNIT_SRC := $(wildcard tests/unit/test_sd_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+SQL      := $(sort $(wildcard sql/sqlite3/*.sql sql/pgsql/*.sql))
+
+.PHONY: all deps module lib unit test test-integration test-asan demo install clean \
+        check-lognos bench
+
+all: module
+
+deps:
+	@tools/install-deps.sh
+
+# ---- lib/ -------------------------------------------------------------------
+lib/sd_schema.c: $(SQL) tools/embed-sql.sh
+	tools/embed-sql.sh $(SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/libsdesk.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/asan/libsdesk.a: $(LIB_ASAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+lib: $(BUILD)/libsdesk.a
+
+# ---- the module (apxs) --------------------------------------------------------
+# apxs compiles the glue with httpd's flags and links lib/ statically; only
+# sdesk_module is exported (mod_sdesk/exports.map).
+$(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/exports.map
+	@mkdir -p $(BUILD)/mod
+	cp $(MOD_SRC) $(MOD_HDR) $(BUILD)/mod/
+	cd $(BUILD)/mod && $(APXS) -c -o mod_sdesk.la \
+	    -Wc,-std=c99 $(addprefix -Wc,,$(WARN)) -Wc,-Wno-missing-field-initializers \
+	    -I$(CURDIR)/lib $(DEP_CFLAGS) \
+	    -Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map \
+	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) >/dev/null
+	cp $(BUILD)/mod/.libs/mod_sdesk.so $@
+
+module: $(BUILD)/mod_sdesk.so
+
+# ---- tests --------------------------------------------------------------------
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/sd_test.h $(BUILD)/asan/libsdesk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(SAN) -Itests/unit $< -o $@ $(BUILD)/asan/libsdesk.a \
+	    $(APR_LIBS) $(DEP_LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@set -e; fail=0; for t in $(UNIT_BIN); do \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; \
+	done; exit $$fail
+
+test-integration: module
+	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) WERROR=-Werror check-lognos module unit
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+check-lognos:
+	@tools/check-lognos.sh
+
+demo: deps module
+	$(PYTHON) tools/demo.py
+
+install: module
+	$(APXS) -i -n sdesk $(BUILD)/mod_sdesk.so
+	install -d $(DESTDIR)$(HTTPD_INC)
+	install -m 644 mod_sdesk/mod_sdesk.h $(DESTDIR)$(HTTPD_INC)/mod_sdesk.h
+	@if [ -d /etc/apache2/mods-available ]; then \
+	    install -m 644 conf/sdesk.load /etc/apache2/mods-available/sdesk.load; \
+	    install -m 644 conf/sdesk.conf /etc/apache2/mods-available/sdesk.conf; \
+	    echo "installed; enable with: a2enmod dbd ldap authnz_ldap sdesk"; \
+	fi
+
+clean:
+	rm -rf $(BUILD) lib/sd_schema.c

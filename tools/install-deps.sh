@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages mod_sdesk needs to build, test, run the demo
+# and benchmark. Installs only what is missing; runs apt-get update once.
+set -eu
+PKGS="build-essential pkg-config apache2 apache2-dev libaprutil1-dev
+libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev libldap-dev
+libutf8proc-dev libcmocka-dev slapd ldap-utils postgresql sqlite3 curl
+python3 python3-pytest python3-requests wrk"
+[ $# -gt 0 ] && PKGS="$PKGS $*"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -q
+# slapd's and postgresql's postinst start nothing we use; keep them quiet.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
