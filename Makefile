@@ -3,6 +3,7 @@
 # header there fails the build.
 
 APXS      ?= apxs
+comma     := ,
 PYTHON    ?= /usr/bin/python3
 CC        := gcc
 BUILD     := build
@@ -24,7 +25,7 @@ CFLAGS  ?= -O2 -g
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LIB_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(APR_CFLAGS) $(DEP_CFLAGS) -Ilib
 
-LIB_SRC := $(wildcard lib/sd_*.c) lib/sd_schema.c
+LIB_SRC := $(wildcard lib/sd*.c) lib/sd_schema.c
 LIB_SRC := $(sort $(LIB_SRC))
 LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 LIB_ASAN_OBJ := $(patsubst lib/%.c,$(BUILD)/asan/lib/%.o,$(LIB_SRC))
@@ -65,14 +66,16 @@ lib: $(BUILD)/libsdesk.a
 # ---- the module (apxs) --------------------------------------------------------
 # apxs compiles the glue with httpd's flags and links lib/ statically; only
 # sdesk_module is exported (mod_sdesk/exports.map).
-$(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/exports.map
+$(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/exports.map Makefile
 	@mkdir -p $(BUILD)/mod
 	cp $(MOD_SRC) $(MOD_HDR) $(BUILD)/mod/
 	cd $(BUILD)/mod && $(APXS) -c -o mod_sdesk.la \
-	    -Wc,-std=c99 $(addprefix -Wc,,$(WARN)) -Wc,-Wno-missing-field-initializers \
+	    -Wc,-std=c99 $(addprefix -Wc$(comma),$(WARN)) -Wc,-Wno-missing-field-initializers -Wc,-Wno-shadow \
 	    -I$(CURDIR)/lib $(DEP_CFLAGS) \
-	    -Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map \
-	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) >/dev/null
+	    -Wl,-Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map \
+	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
+	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
+	@grep -E 'warning:' $(BUILD)/mod/apxs.log || true
 	cp $(BUILD)/mod/.libs/mod_sdesk.so $@
 
 module: $(BUILD)/mod_sdesk.so

@@ -30,6 +30,8 @@
 #define SD_EMEDIATYPE    (SD_ESTART + 10)  /* 415: unsupported media type */
 #define SD_ENOUSER       (SD_ESTART + 11)  /* 403: user not in the directory */
 #define SD_EINTERNAL     (SD_ESTART + 12)  /* 500: a bug or a broken database */
+#define SD_EUNAUTH       (SD_ESTART + 13)  /* 401: no authenticated user */
+#define SD_ENOMETHOD     (SD_ESTART + 14)  /* 405: path exists, method does not */
 
 /* Vocabulary. Order matters: index values are stored nowhere (the database
  * keeps the words), but the priority matrix and SLA tables index by them. */

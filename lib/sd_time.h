@@ -5,7 +5,8 @@
 
 #include "sd.h"
 
-/* "YYYY-MM-DDTHH:MM:SSZ" in p; sub-second parts are dropped. */
+/* "YYYY-MM-DDTHH:MM:SSZ" in p; sub-second parts are dropped (towards the past).
+ * NULL if the year falls outside 0000..9999 (RFC 3339 has four-digit years). */
 const char *sd_time_rfc3339(apr_time_t t, apr_pool_t *p);
 /* Accepts "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" and "YYYY-MM-DD"
  * (midnight UTC). APR_SUCCESS or SD_EMALFORMED. */

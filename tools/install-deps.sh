@@ -1,11 +1,17 @@
 #!/bin/sh
 # Install the Debian packages mod_sdesk needs to build, test, run the demo
 # and benchmark. Installs only what is missing; runs apt-get update once.
+#   tools/install-deps.sh [extra packages...]
+#   tools/install-deps.sh --list     print the package list (.ci/run uses it)
 set -eu
-PKGS="build-essential pkg-config apache2 apache2-dev libaprutil1-dev
+PKGS="build-essential pkg-config apache2 apache2-dev apache2-utils libaprutil1-dev
 libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev libldap-dev
 libutf8proc-dev libcmocka-dev slapd ldap-utils postgresql sqlite3 curl
-python3 python3-pytest python3-requests wrk"
+python3 python3-pytest python3-requests python3-psycopg2 wrk"
+if [ "${1:-}" = "--list" ]; then
+    echo $PKGS
+    exit 0
+fi
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do

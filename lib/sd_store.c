@@ -1,0 +1,468 @@
+/* Storage through apr_dbd: connection state, migrations, transactions,
+ * statement cache, row reading and error mapping. See sd_store.h. */
+#include <string.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_atomic.h>
+#include <apr_thread_proc.h>
+
+#include "sd_store.h"
+#include "sd_log.h"
+
+#define CONN_KEY       "sdesk-conn"
+#define BUSY_ATTEMPTS  4
+#define PG_LOCK_KEY    "7351066901"    /* pg_advisory_xact_lock for migrations */
+
+struct sd_conn_t {
+    apr_pool_t *pool;          /* the connection's pool */
+    apr_hash_t *stmts;         /* key -> apr_dbd_prepared_t * */
+    int ready;                 /* session settings applied and checked */
+};
+
+/* Once the schema was found current, this process does not look again. */
+static volatile apr_uint32_t schema_current;
+
+const char *sd_store_i64(apr_int64_t v, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
+}
+
+apr_int64_t sd_store_to_i64(const char *s)
+{
+    char *end;
+    apr_int64_t v;
+    if (!s || !*s) return 0;
+    v = apr_strtoi64(s, &end, 10);
+    return (*end == '\0') ? v : 0;
+}
+
+static int is_busy(const sd_db_t *db, int err)
+{
+    return db->kind == SD_DB_SQLITE && ((err & 0xff) == 5 || (err & 0xff) == 6);
+}
+
+/* Map a driver error to our codes; logs what an operator must see. */
+static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t *p)
+{
+    const char *msg = apr_dbd_error(db->driver, db->handle, err);
+    if (!msg) msg = "";
+    if (db->kind == SD_DB_SQLITE) {
+        switch (err & 0xff) {
+        case 5: case 6:                      /* BUSY, LOCKED */
+            return SD_EBUSY;
+        case 8: case 10: case 11: case 13: case 14: case 26:
+            /* READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB */
+            sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
+                   SDLOGNO(00001) "database unusable (%s, sqlite %d): %s", what, err, msg);
+            return SD_EUNAVAILABLE;
+        default:
+            break;
+        }
+    }
+    else if (apr_dbd_check_conn(db->driver, p, db->handle) != APR_SUCCESS
+             || strstr(msg, "connection") || strstr(msg, "terminating")
+             || strstr(msg, "server closed") || strstr(msg, "could not")
+             || strstr(msg, "the database system is") || strstr(msg, "statement timeout")
+             || strstr(msg, "no connection")) {
+        sd_log(SD_LOG_MARK, SD_LOG_WARNING, APR_EGENERAL, p,
+               SDLOGNO(00002) "database unavailable (%s): %s", what, msg);
+        return SD_EUNAVAILABLE;
+    }
+    sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
+           SDLOGNO(00003) "statement failed (%s, code %d): %s", what, err, msg);
+    return SD_EINTERNAL;
+}
+
+static void busy_pause(int attempt)
+{
+    /* 10-40 ms, growing, with jitter so writers of several children spread */
+    apr_sleep((apr_interval_time_t)(10000 * (attempt + 1) + (rand() % 10000)));
+}
+
+/* A raw statement without parameters (session settings, DDL, BEGIN/COMMIT). */
+static apr_status_t raw_exec(sd_db_t *db, const char *sql, apr_pool_t *p)
+{
+    int nrows = 0, err;
+    err = apr_dbd_query(db->driver, db->handle, &nrows, sql);
+    return err ? db_error(db, err, sql, p) : APR_SUCCESS;
+}
+
+static apr_status_t read_rows(sd_rows_t **prows, sd_db_t *db, apr_dbd_results_t *res,
+                              apr_pool_t *p)
+{
+    apr_array_header_t *rows;
+    apr_dbd_row_t *row = NULL;        /* a stale row pointer crashed pgsql */
+    sd_rows_t *out = apr_pcalloc(p, sizeof(*out));
+    int i;
+
+    out->ncols = apr_dbd_num_cols(db->driver, res);
+    rows = apr_array_make(p, 8, sizeof(const char **));
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char **cells = apr_pcalloc(p, sizeof(char *) * (out->ncols ? out->ncols : 1));
+        for (i = 0; i < out->ncols; ++i) {
+            char *v = NULL;
+            if (apr_dbd_datum_get(db->driver, row, i, APR_DBD_TYPE_STRING, &v) == APR_SUCCESS)
+                cells[i] = v ? v : "";
+            else
+                cells[i] = NULL;       /* APR_ENOENT: SQL NULL */
+        }
+        APR_ARRAY_PUSH(rows, const char **) = cells;
+    }
+    out->nrows = rows->nelts;
+    out->cell = (const char ***)rows->elts;
+    *prows = out;
+    return APR_SUCCESS;
+}
+
+static apr_status_t raw_select(sd_rows_t **prows, sd_db_t *db, const char *sql, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    int err = apr_dbd_select(db->driver, p, db->handle, &res, sql, 1);
+    if (err) return db_error(db, err, sql, p);
+    return read_rows(prows, db, res, p);
+}
+
+/* ---- session settings ---------------------------------------------------- */
+
+static apr_status_t pragma_check(sd_db_t *db, const char *set, const char *get,
+                                 const char *want, const char *alt, apr_pool_t *p)
+{
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int attempt;
+
+    for (attempt = 0; ; ++attempt) {
+        rv = set ? raw_exec(db, set, p) : APR_SUCCESS;
+        if (rv == APR_SUCCESS) rv = raw_select(&rows, db, get, p);
+        if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS) break;
+        busy_pause(attempt);
+    }
+    if (rv != APR_SUCCESS) return rv;
+    if (rows->nrows != 1 || !rows->cell[0][0]
+        || (strcasecmp(rows->cell[0][0], want) && !(alt && !strcasecmp(rows->cell[0][0], alt)))) {
+        sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
+               SDLOGNO(00004) "SQLite setting not in effect: %s gives '%s', expected '%s'",
+               get, rows->nrows ? (rows->cell[0][0] ? rows->cell[0][0] : "NULL") : "nothing",
+               want);
+        return SD_EUNAVAILABLE;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    if (db->kind != SD_DB_SQLITE) return APR_SUCCESS;
+    /* busy_timeout stays 0: the driver's own BUSY loop already sleeps while
+     * holding its process-wide mutex; we retry whole transactions instead. */
+    /* ":memory:" databases (unit tests) cannot use WAL and report "memory". */
+    rv = pragma_check(db, NULL, "PRAGMA journal_mode=WAL", "wal", "memory", p);
+    if (rv == APR_SUCCESS)
+        rv = pragma_check(db, "PRAGMA synchronous=FULL", "PRAGMA synchronous", "2", NULL, p);
+    if (rv == APR_SUCCESS)
+        rv = pragma_check(db, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys", "1", NULL, p);
+    return rv;
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+static const char *driver_name(const sd_db_t *db)
+{
+    return db->kind == SD_DB_SQLITE ? "sqlite3" : "pgsql";
+}
+
+int sd_store_schema_latest(const sd_db_t *db)
+{
+    const sd_migration_t *m;
+    int latest = 0;
+    for (m = sd_schema_migrations; m->driver; ++m)
+        if (!strcmp(m->driver, driver_name(db)) && m->version > latest) latest = m->version;
+    return latest;
+}
+
+static const char *schema_table_sql(const sd_db_t *db)
+{
+    return "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+           "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+    (void)db;
+}
+
+apr_status_t sd_store_schema_version(int *pversion, sd_db_t *db, apr_pool_t *p)
+{
+    sd_rows_t *rows;
+    apr_status_t rv;
+    *pversion = -1;
+    rv = raw_select(&rows, db, "SELECT MAX(version) FROM schema_version", p);
+    if (rv != APR_SUCCESS) return rv;
+    if (rows->nrows == 1 && rows->cell[0][0]) *pversion = (int)sd_store_to_i64(rows->cell[0][0]);
+    return APR_SUCCESS;
+}
+
+/* Run the statements of one migration file: a statement ends with ';' at the
+ * end of a line; a CREATE TRIGGER ends at a line "END;". */
+static apr_status_t run_script(sd_db_t *db, const char *script, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, script), *line, *save = NULL;
+    char *stmt = apr_palloc(p, strlen(script) + 2);
+    apr_size_t used = 0;
+    apr_status_t rv = APR_SUCCESS;
+    int in_trigger = 0;
+
+    for (line = apr_strtok(copy, "\n", &save); line; line = apr_strtok(NULL, "\n", &save)) {
+        apr_size_t len = strlen(line);
+        const char *t = line;
+        while (*t == ' ') ++t;
+        if (!strncmp(t, "--", 2) && used == 0) continue;
+        if (used == 0 && !strncasecmp(t, "CREATE TRIGGER", 14)) in_trigger = 1;
+        memcpy(stmt + used, line, len);
+        used += len;
+        stmt[used++] = '\n';
+        while (len && (line[len - 1] == ' ' || line[len - 1] == '\r')) --len;
+        if (len && line[len - 1] == ';' && (!in_trigger || !strncasecmp(t, "END;", 4))) {
+            stmt[used] = '\0';
+            if (APR_SUCCESS != (rv = raw_exec(db, stmt, p))) return rv;
+            used = 0;
+            in_trigger = 0;
+        }
+    }
+    return rv;
+}
+
+static apr_status_t migrate_locked(sd_db_t *db, apr_pool_t *p)
+{
+    const sd_migration_t *m;
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int current;
+
+    if (db->kind == SD_DB_PGSQL) {
+        /* Serialises migrations of every server on this database. */
+        rv = raw_select(&rows, db, "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")", p);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    if (APR_SUCCESS != (rv = raw_exec(db, schema_table_sql(db), p))) return rv;
+    if (APR_SUCCESS != (rv = sd_store_schema_version(&current, db, p))) return rv;
+    for (m = sd_schema_migrations; m->driver; ++m) {
+        const char *rec;
+        if (strcmp(m->driver, driver_name(db)) || m->version <= current) continue;
+        sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
+               SDLOGNO(00005) "applying schema migration %s", m->name);
+        if (APR_SUCCESS != (rv = run_script(db, m->sql, p))) return rv;
+        /* The version and name are ours (compiled in), never request data. */
+        rec = apr_psprintf(p, "INSERT INTO schema_version (version, name, applied_at) "
+                           "VALUES (%d, '%s', %" APR_INT64_T_FMT ")", m->version, m->name,
+                           (apr_int64_t)apr_time_sec(apr_time_now()));
+        if (APR_SUCCESS != (rv = raw_exec(db, rec, p))) return rv;
+    }
+    if (current > sd_store_schema_latest(db)) {
+        sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
+               SDLOGNO(00006) "database schema %d is newer than this module's %d; "
+               "continuing (migrations keep the previous release working)",
+               current, sd_store_schema_latest(db));
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t migrate(sd_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    int attempt, v;
+
+    /* Cheap look first: most starts find the schema current. */
+    if (sd_store_schema_version(&v, db, p) == APR_SUCCESS && v >= sd_store_schema_latest(db))
+        return APR_SUCCESS;
+    for (attempt = 0; ; ++attempt) {
+        rv = raw_exec(db, db->kind == SD_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", p);
+        if (rv == APR_SUCCESS) {
+            rv = migrate_locked(db, p);
+            if (rv == APR_SUCCESS) rv = raw_exec(db, "COMMIT", p);
+            if (rv != APR_SUCCESS) raw_exec(db, "ROLLBACK", p);
+        }
+        if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS * 2) break;
+        busy_pause(attempt);
+    }
+    if (rv != APR_SUCCESS && rv != SD_EBUSY) {
+        sd_log(SD_LOG_MARK, SD_LOG_ERR, rv, p, SDLOGNO(00007) "schema migration failed");
+    }
+    return rv;
+}
+
+/* ---- open ------------------------------------------------------------------ */
+
+apr_status_t sd_store_open(sd_db_t **pdb, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                           apr_pool_t *conn_pool, const sd_store_writelock_t *wlock,
+                           apr_pool_t *p)
+{
+    sd_db_t *db;
+    sd_conn_t *conn = NULL;
+    const char *name = apr_dbd_name(driver);
+    apr_status_t rv = APR_SUCCESS;
+
+    *pdb = NULL;
+    db = apr_pcalloc(p, sizeof(*db));
+    db->driver = driver;
+    db->handle = handle;
+    db->wlock = wlock;
+    if (!strcmp(name, "sqlite3")) db->kind = SD_DB_SQLITE;
+    else if (!strcmp(name, "pgsql")) db->kind = SD_DB_PGSQL;
+    else {
+        sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_ENOTIMPL, p,
+               SDLOGNO(00008) "DBDriver %s is not supported (use sqlite3 or pgsql)", name);
+        return SD_EUNAVAILABLE;
+    }
+
+    apr_pool_userdata_get((void **)&conn, CONN_KEY, conn_pool);
+    if (!conn) {
+        conn = apr_pcalloc(conn_pool, sizeof(*conn));
+        conn->pool = conn_pool;
+        conn->stmts = apr_hash_make(conn_pool);
+        apr_pool_userdata_setn(conn, CONN_KEY, NULL, conn_pool);
+    }
+    db->conn = conn;
+    if (!conn->ready) {
+        if (APR_SUCCESS != (rv = session_setup(db, p))) goto leave;
+        conn->ready = 1;
+    }
+    if (!apr_atomic_read32(&schema_current)) {
+        if (APR_SUCCESS != (rv = migrate(db, p))) goto leave;
+        apr_atomic_set32(&schema_current, 1);
+    }
+leave:
+    if (rv == APR_SUCCESS) *pdb = db;
+    return rv;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static apr_status_t txn_begin(sd_db_t *db, apr_pool_t *p)
+{
+    apr_status_t rv;
+    if (db->kind == SD_DB_SQLITE && db->wlock && db->wlock->lock) {
+        if (APR_SUCCESS != (rv = db->wlock->lock(db->wlock->baton))) return SD_EUNAVAILABLE;
+        db->locked = 1;
+    }
+    rv = raw_exec(db, db->kind == SD_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", p);
+    if (rv == APR_SUCCESS) db->in_txn = 1;
+    return rv;
+}
+
+static apr_status_t txn_end(sd_db_t *db, apr_status_t rv, apr_pool_t *p)
+{
+    if (db->in_txn) {
+        if (rv == APR_SUCCESS) {
+            rv = raw_exec(db, "COMMIT", p);
+            if (rv != APR_SUCCESS) raw_exec(db, "ROLLBACK", p);
+        }
+        else {
+            raw_exec(db, "ROLLBACK", p);
+        }
+        db->in_txn = 0;
+    }
+    if (db->locked) {
+        db->wlock->unlock(db->wlock->baton);
+        db->locked = 0;
+    }
+    return rv;
+}
+
+apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_pool_t *p)
+{
+    apr_pool_t *attempt_pool;
+    apr_status_t rv;
+    int attempt;
+
+    apr_pool_create(&attempt_pool, p);
+    for (attempt = 0; ; ++attempt) {
+        apr_pool_clear(attempt_pool);
+        rv = txn_begin(db, attempt_pool);
+        if (rv == APR_SUCCESS) rv = fn(baton, db, attempt_pool);
+        rv = txn_end(db, rv, attempt_pool);
+        if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS) break;
+        busy_pause(attempt);
+    }
+    if (rv == SD_EBUSY) {
+        sd_log(SD_LOG_MARK, SD_LOG_WARNING, rv, p,
+               SDLOGNO(00009) "database still busy after %d attempts", BUSY_ATTEMPTS);
+    }
+    /* attempt_pool is a subpool of p: results allocated by fn stay valid. */
+    return rv;
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+static apr_status_t prepared(apr_dbd_prepared_t **pst, sd_db_t *db, const char *key,
+                             const char *sql, apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->conn->stmts, key, APR_HASH_KEY_STRING);
+    int attempt, err;
+
+    if (!st) {
+        for (attempt = 0; ; ++attempt) {
+            st = NULL;
+            err = apr_dbd_prepare(db->driver, db->conn->pool, db->handle, sql, NULL, &st);
+            if (!err) break;
+            if (!is_busy(db, err) || attempt + 1 >= BUSY_ATTEMPTS)
+                return db_error(db, err, key, p);
+            busy_pause(attempt);
+        }
+        apr_hash_set(db->conn->stmts, apr_pstrdup(db->conn->pool, key), APR_HASH_KEY_STRING, st);
+    }
+    *pst = st;
+    return APR_SUCCESS;
+}
+
+static apr_status_t exec_sql(int *pnrows, sd_db_t *db, const char *key, const char *sql,
+                             int nargs, const char *const *args, apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st;
+    apr_status_t rv;
+    int nrows = 0, err;
+
+    if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
+    err = apr_dbd_pquery(db->driver, p, db->handle, &nrows, st, nargs, (const char **)args);
+    if (err) return db_error(db, err, key, p);
+    if (pnrows) *pnrows = nrows;
+    return APR_SUCCESS;
+}
+
+apr_status_t sd_store_select_sql(sd_rows_t **prows, sd_db_t *db, const char *key,
+                                 const char *sql, int nargs, const char *const *args,
+                                 apr_pool_t *p)
+{
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_status_t rv;
+    int err;
+
+    *prows = NULL;
+    if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
+    err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
+    if (err) return db_error(db, err, key, p);
+    return read_rows(prows, db, res, p);
+}
+
+static const char *label_sql(sd_db_t *db, const char *label, apr_pool_t *p)
+{
+    const char *sql = sd_store_sql(label, db->kind);
+    if (!sql) {
+        sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
+               SDLOGNO(00010) "no SQL for statement %s", label);
+    }
+    return sql;
+}
+
+apr_status_t sd_store_exec(int *pnrows, sd_db_t *db, const char *label,
+                           int nargs, const char *const *args, apr_pool_t *p)
+{
+    const char *sql = label_sql(db, label, p);
+    return sql ? exec_sql(pnrows, db, label, sql, nargs, args, p) : SD_EINTERNAL;
+}
+
+apr_status_t sd_store_select(sd_rows_t **prows, sd_db_t *db, const char *label,
+                             int nargs, const char *const *args, apr_pool_t *p)
+{
+    const char *sql = label_sql(db, label, p);
+    *prows = NULL;
+    return sql ? sd_store_select_sql(prows, db, label, sql, nargs, args, p) : SD_EINTERNAL;
+}

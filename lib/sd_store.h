@@ -1,0 +1,99 @@
+/* Storage: everything that touches apr_dbd. The SQL itself sits in
+ * sd_store_sql.c as label -> text, in apr_dbd's portable placeholders.
+ *
+ * A connection comes from outside (mod_dbd's ap_dbd_acquire in a request,
+ * ap_dbd_open in the watchdog, apr_dbd_open in unit tests). Per connection we
+ * keep a statement cache and a "settings applied" flag as userdata of the
+ * connection's own pool, so they live and die with the connection.
+ * Statements are prepared here, lazily, without labels: on PostgreSQL an
+ * unlabelled statement creates no server-side state and so survives a
+ * reconnect (PLATFORM-NOTES.md); on SQLite preparing is retried on BUSY.
+ *
+ * Never does: decide what a user may see (sd_desk does), log user data. */
+#ifndef SD_STORE_H
+#define SD_STORE_H
+
+#include <apr_dbd.h>
+#include "sd.h"
+
+typedef enum { SD_DB_SQLITE = 1, SD_DB_PGSQL = 2 } sd_db_kind_e;
+
+typedef struct sd_conn_t sd_conn_t;
+
+/* Serialises writers of one server across its processes (SQLite only), so
+ * they queue on a mutex instead of the driver's 100 ms BUSY sleeps.
+ * Optional: NULL lock means none. */
+typedef struct {
+    apr_status_t (*lock)(void *baton);
+    apr_status_t (*unlock)(void *baton);
+    void *baton;
+} sd_store_writelock_t;
+
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    int kind;                 /* sd_db_kind_e */
+    sd_conn_t *conn;
+    int in_txn;
+    const sd_store_writelock_t *wlock;
+    int locked;
+} sd_db_t;
+
+/* One embedded migration (generated lib/sd_schema.c). */
+typedef struct {
+    const char *driver;       /* "sqlite3" or "pgsql" */
+    int version;
+    const char *name;
+    const char *sql;          /* statements end with ';' at a line end */
+} sd_migration_t;
+extern const sd_migration_t sd_schema_migrations[];
+
+/* Wrap a connection. On the first use of a connection: SQLite session
+ * settings (journal_mode=WAL, synchronous=FULL, foreign_keys=ON, set and read
+ * back); once per process: migrations (idempotent, under a lock in the
+ * database so several children and servers may start at once).
+ * conn_pool: the pool the connection lives in (ap_dbd_t's pool).
+ * SD_EUNAVAILABLE when the database cannot be used, SD_EBUSY when locked. */
+apr_status_t sd_store_open(sd_db_t **pdb, const apr_dbd_driver_t *driver, apr_dbd_t *handle,
+                           apr_pool_t *conn_pool, const sd_store_writelock_t *wlock,
+                           apr_pool_t *p);
+
+/* Highest schema version this build knows for the connection's driver. */
+int sd_store_schema_latest(const sd_db_t *db);
+/* Schema version recorded in the database, or -1. */
+apr_status_t sd_store_schema_version(int *pversion, sd_db_t *db, apr_pool_t *p);
+
+/* Run fn inside one transaction (BEGIN IMMEDIATE on SQLite). Commits when fn
+ * returns APR_SUCCESS, rolls back otherwise. A BUSY/LOCKED database retries
+ * the whole transaction a bounded number of times (fn must be safe to run
+ * again: it gets a fresh subpool each attempt), then returns SD_EBUSY. */
+typedef apr_status_t sd_store_txn_fn(void *baton, sd_db_t *db, apr_pool_t *p);
+apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_pool_t *p);
+
+/* Rows read to the end; cells are NULL for SQL NULL. */
+typedef struct {
+    int nrows;
+    int ncols;
+    const char ***cell;       /* cell[row][col] */
+} sd_rows_t;
+
+/* Statements by label (sd_store_sql.c). args are text; NULL is SQL NULL. */
+apr_status_t sd_store_exec(int *pnrows, sd_db_t *db, const char *label,
+                           int nargs, const char *const *args, apr_pool_t *p);
+apr_status_t sd_store_select(sd_rows_t **prows, sd_db_t *db, const char *label,
+                             int nargs, const char *const *args, apr_pool_t *p);
+/* A statement composed from fragments of sd_store_sql.c by the caller; key
+ * names the composition and caches the prepared statement per connection.
+ * sql must never contain request data: values go in args. */
+apr_status_t sd_store_select_sql(sd_rows_t **prows, sd_db_t *db, const char *key,
+                                 const char *sql, int nargs, const char *const *args,
+                                 apr_pool_t *p);
+
+/* SQL text for a label and the connection's dialect, or NULL. */
+const char *sd_store_sql(const char *label, int kind);
+
+/* Helpers for values. */
+const char *sd_store_i64(apr_int64_t v, apr_pool_t *p);
+apr_int64_t sd_store_to_i64(const char *s);   /* 0 for NULL/garbage */
+
+#endif /* SD_STORE_H */

@@ -1,0 +1,28 @@
+/* SQL fragments shared between sd_store_sql.c and the composers in sd_desk.c. */
+#ifndef SD_STORE_SQL_H
+#define SD_STORE_SQL_H
+
+/* Column order of a ticket row (sd_desk.c maps it). */
+#define SD_SQL_TICKET_COLS \
+    "id, tenant, subject, description, category, urgency, impact, priority, status, tier," \
+    " environment, service, encounter_id, device_id, device_model, device_os," \
+    " device_app_version, page_url, cc, context, reporter, reporter_name, reporter_email," \
+    " assignee, known_issue_id, created_at, updated_at, tier_started_at, response_due_at," \
+    " resolution_due_at, first_response_at, resolved_at, closed_at, sla_breached, version"
+#define SD_SQL_TICKET_NCOLS 35
+
+/* Queue order: resolution due time, tickets without one (tier 4) last. */
+#define SD_SQL_DUE "COALESCE(resolution_due_at, 253402300799)"
+
+typedef enum {
+    SD_LF_REPORTER = 0, SD_LF_STATUS, SD_LF_ACTIVE, SD_LF_DONE, SD_LF_PRIORITY,
+    SD_LF_CATEGORY, SD_LF_TIER, SD_LF_TIERS, SD_LF_ASSIGNEE, SD_LF_TEXT, SD_LF_AFTER_ID, SD_LF_AFTER_DUE,
+    SD_LF_COUNT
+} sd_list_frag_e;
+
+extern const char *const sd_sql_list_head;
+extern const char *const sd_sql_list_frag[SD_LF_COUNT];
+extern const char *const sd_sql_list_order_id;
+extern const char *const sd_sql_list_order_due;
+
+#endif /* SD_STORE_SQL_H */

@@ -1,0 +1,98 @@
+/* The ticket model: fields, validation of a new ticket from JSON, the JSON
+ * representations (full and summary), and the allowed status transitions.
+ * Pure: no I/O. */
+#ifndef SD_TICKET_H
+#define SD_TICKET_H
+
+#include <jansson.h>
+#include "sd.h"
+#include "sd_problem.h"
+#include "sd_priority.h"
+
+/* What the desk is configured with (read-only after start-up). */
+typedef struct {
+    sd_limits_t limits;
+    sd_matrix_t matrix;
+    apr_array_header_t *categories;    /* const char * */
+    int entry_tier;
+    int colleagues_visible;            /* reporters may use scope=tenant */
+    /* SLA targets in seconds per tier (1..4) and priority; 0 = none */
+    apr_int64_t response_target[SD_TIER_MAX + 1];
+    apr_int64_t resolution_target[SD_TIER_MAX + 1][SD_PRIO_COUNT];
+    double at_risk_share;              /* share of a target used that is "at-risk" */
+} sd_desk_conf_t;
+
+void sd_desk_conf_default(sd_desk_conf_t *c, apr_pool_t *p);
+int sd_desk_conf_has_category(const sd_desk_conf_t *c, const char *cat);
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t at;
+    const char *actor, *kind, *field, *old_value, *new_value, *note;
+} sd_event_t;
+
+typedef struct {
+    apr_int64_t id;
+    const char *author, *author_name, *body;
+    int internal;
+    apr_int64_t created_at;
+} sd_comment_t;
+
+typedef struct {
+    apr_int64_t id;
+    const char *filename, *media_type;
+    apr_int64_t size, created_at;
+} sd_attachment_meta_t;
+
+/* Times are Unix seconds (UTC); 0 means "not set". Enum fields are -1 when
+ * absent. */
+typedef struct {
+    apr_int64_t id;
+    const char *tenant;
+    const char *subject, *description, *category;
+    int urgency, impact, priority, status, tier, environment;
+    const char *service, *encounter_id, *page_url;
+    int has_device;
+    const char *device_id, *device_model, *device_os, *device_app_version;
+    const char *cc_json;          /* stored JSON array of strings */
+    const char *context_json;     /* stored JSON object of strings */
+    const char *reporter, *reporter_name, *reporter_email;
+    const char *assignee;
+    apr_int64_t known_issue_id;
+    apr_int64_t created_at, updated_at, tier_started_at;
+    apr_int64_t response_due_at, resolution_due_at;
+    apr_int64_t first_response_at, resolved_at, closed_at;
+    int sla_breached;
+    int version;
+    /* Loaded for the full view only (NULL otherwise). */
+    apr_array_header_t *comments;     /* sd_comment_t */
+    apr_array_header_t *attachments;  /* sd_attachment_meta_t */
+    apr_array_header_t *events;       /* sd_event_t; agents only */
+} sd_ticket_t;
+
+/* Validate a POST body into t (fields that the client may set). is_agent
+ * decides who wins when priority and urgency x impact disagree.
+ * SD_EINVALID with field errors in prob. */
+apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_desk_conf_t *conf,
+                                 int is_agent, sd_problem_t *prob, apr_pool_t *p);
+
+/* "SD-<id>" */
+const char *sd_ticket_key(apr_int64_t id, apr_pool_t *p);
+
+/* SLA state word at time now: "ok", "at-risk", "breached". */
+const char *sd_ticket_sla(const sd_ticket_t *t, const sd_desk_conf_t *conf, apr_int64_t now);
+
+/* Representations, owned by p. Full: every field, comments (internal ones
+ * only when with_internal), attachments, and events when with_events. */
+json_t *sd_ticket_json(const sd_ticket_t *t, const sd_desk_conf_t *conf, int with_internal,
+                       int with_events, apr_int64_t now, apr_pool_t *p);
+json_t *sd_ticket_summary_json(const sd_ticket_t *t, const sd_desk_conf_t *conf,
+                               apr_int64_t now, apr_pool_t *p);
+
+/* Is the e-mail address plausible (no spaces, controls, brackets, commas;
+ * one @; local and domain parts within RFC 5321 lengths)? */
+int sd_ticket_email_ok(const char *addr);
+/* Absolute http(s) URL without spaces or control characters? */
+int sd_ticket_url_ok(const char *url);
+
+#endif /* SD_TICKET_H */

@@ -1,0 +1,248 @@
+/* mod_sdesk: module record, hooks, start-up checks, the handler. */
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_optional.h>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_main.h"
+#include "ap_mpm.h"
+#include <apr_dbd.h>
+#include "mod_dbd.h"
+
+#include "mod_sdesk.h"
+#include "sdesk_config.h"
+#include "sdesk_http.h"
+#include "sdesk_api.h"
+#include "sd_log.h"
+#include "sd_json.h"
+
+/* ---- logging from lib/ ------------------------------------------------------ */
+
+static void log_cb(void *baton, const char *file, int line, int level, apr_status_t rv,
+                   const char *msg)
+{
+    (void)baton;
+    ap_log_error_(file, line, APLOG_MODULE_INDEX, level, rv, ap_server_conf, "%s", msg);
+}
+
+static int log_level_cb(void *baton, int level)
+{
+    (void)baton;
+    return ap_server_conf ? APLOG_MODULE_IS_LEVEL(ap_server_conf, APLOG_MODULE_INDEX, level)
+                          : level <= APLOG_WARNING;
+}
+
+/* ---- start-up checks ---------------------------------------------------------- */
+
+/* Walk httpd's parsed configuration for "SetHandler sdesk" and for DBDriver,
+ * so that a location that would serve the desk without a directory or a
+ * database fails configtest, naming what is missing and where. */
+typedef struct {
+    const ap_directive_t *vhost;   /* enclosing <VirtualHost>, or NULL */
+} walk_ctx_t;
+
+static const ap_directive_t *enclosing_vhost(const ap_directive_t *d)
+{
+    for (d = d->parent; d; d = d->parent)
+        if (!strcasecmp(d->directive, "<VirtualHost")) return d;
+    return NULL;
+}
+
+static int has_directive(const ap_directive_t *d, const char *name, const ap_directive_t *scope)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, name) && enclosing_vhost(d) == scope) return 1;
+        if (d->first_child && has_directive(d->first_child, name, scope)) return 1;
+    }
+    return 0;
+}
+
+static server_rec *server_of(server_rec *main_s, const ap_directive_t *vh)
+{
+    server_rec *s;
+    if (!vh) return main_s;
+    for (s = main_s->next; s; s = s->next)
+        if (s->defn_name && vh->filename && !strcmp(s->defn_name, vh->filename)
+            && s->defn_line_number == (unsigned)vh->line_num)
+            return s;
+    return main_s;
+}
+
+static int check_handlers(const ap_directive_t *d, server_rec *main_s, apr_pool_t *p)
+{
+    int ok = 1;
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "SetHandler") && d->args
+            && !strcasecmp(ap_getword_conf(p, &(const char *){ d->args }), SDESK_HANDLER)) {
+            const ap_directive_t *vh = enclosing_vhost(d);
+            sdesk_srv_conf_t *sc = sdesk_config_srv(server_of(main_s, vh));
+            if (!sc->dir_url) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, NULL, SDLOGNO(00510)
+                             "SetHandler sdesk (line %d of %s) needs %s in its server: "
+                             "the desk resolves users, tenants and roles through it",
+                             d->line_num, d->filename, SDESK_DIR_URL);
+                ok = 0;
+            }
+            if (!has_directive(ap_conftree, "DBDriver", NULL)
+                && !(vh && has_directive(ap_conftree, "DBDriver", vh))) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, NULL, SDLOGNO(00511)
+                             "SetHandler sdesk (line %d of %s) needs a database: set DBDriver "
+                             "and DBDParams (mod_dbd) for its server", d->line_num, d->filename);
+                ok = 0;
+            }
+        }
+        if (d->first_child && !check_handlers(d->first_child, main_s, p)) ok = 0;
+    }
+    return ok;
+}
+
+static int sdesk_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    (void)plog;
+    (void)pconf;
+    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SDLOGNO(00512)
+                     "mod_sdesk needs mod_dbd: LoadModule dbd_module (a2enmod dbd)");
+        return !OK;
+    }
+    return check_handlers(ap_conftree, s, ptemp) ? OK : !OK;
+}
+
+static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    server_rec *vs;
+    (void)plog;
+    (void)ptemp;
+    sd_json_init();
+    sd_log_set(log_cb, log_level_cb, NULL);
+    for (vs = s; vs; vs = vs->next) sdesk_config_resolve(sdesk_config_srv(vs), pconf);
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, SDLOGNO(00513) "mod_sdesk %s ready",
+                     MOD_SDESK_VERSION);
+    }
+    return OK;
+}
+
+static void sdesk_optional_fn_retrieve(void)
+{
+    sdesk_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+}
+
+/* One directory client per distinct directory configuration per child, so
+ * virtual hosts that inherit the main server's settings share its cache. */
+static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(pchild);
+    server_rec *vs;
+
+    srand((unsigned)getpid() ^ (unsigned)apr_time_now());
+    for (vs = s; vs; vs = vs->next) {
+        sdesk_srv_conf_t *sc = sdesk_config_srv(vs);
+        const sd_dir_conf_t *dc = sc->dirc;
+        const char *key;
+        sd_dir_t *dir;
+        apr_status_t rv;
+        if (!dc || !dc->url) continue;
+        key = apr_pstrcat(pchild, dc->url, "|", dc->bind_dn ? dc->bind_dn : "", "|",
+                          dc->tenant_attr ? dc->tenant_attr : "", "|",
+                          apr_psprintf(pchild, "%pp|%pp|%pp|%pp|%pp|%" APR_TIME_T_FMT "|%"
+                                       APR_TIME_T_FMT "|%d",
+                                       (void *)dc->agent_groups[1], (void *)dc->agent_groups[2],
+                                       (void *)dc->agent_groups[3], (void *)dc->agent_groups[4],
+                                       (void *)dc->admin_groups, dc->timeout, dc->cache_ttl,
+                                       dc->cache_max), NULL);
+        dir = apr_hash_get(seen, key, APR_HASH_KEY_STRING);
+        if (!dir) {
+            rv = sd_dir_create(&dir, dc, pchild);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, rv, vs, SDLOGNO(00514)
+                             "cannot create the directory client for %s", dc->url);
+                continue;
+            }
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, dir);
+        }
+        sc->dir = dir;
+    }
+}
+
+/* ---- the handler ---------------------------------------------------------------- */
+
+static int sdesk_handler(request_rec *r)
+{
+    const sdesk_route_t *rt;
+    const char *allow;
+    sdesk_dir_conf_t *dc;
+    sdesk_req_t *rq;
+    apr_size_t blen;
+    apr_status_t rv;
+
+    if (!r->handler || strcmp(r->handler, SDESK_HANDLER)) return DECLINED;
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq->r = r;
+    rq->sc = sdesk_config_srv(r->server);
+    sd_problem_init(&rq->prob, r->pool);
+    dc = sdesk_config_dir(r);
+    rq->base = (dc && dc->base) ? dc->base : "";
+    sdesk_http_security_headers(r);
+
+    if (!r->user)
+        return sdesk_problem_simple(r, SD_EUNAUTH, SD_PT_UNAUTH,
+                                    "Sign in to use the support desk.", 0);
+    blen = strlen(rq->base);
+    if (strncmp(r->uri, rq->base, blen) || (r->uri[blen] && r->uri[blen] != '/'))
+        return sdesk_problem_simple(r, SD_ENOTFOUND, SD_PT_NOT_FOUND, "No such resource.", 0);
+    rq->path = r->uri + blen;
+    rt = sdesk_route_match(rq, &allow);
+    if (!rt) {
+        if (!*allow)
+            return sdesk_problem_simple(r, SD_ENOTFOUND, SD_PT_NOT_FOUND, "No such resource.", 0);
+        apr_table_setn(r->headers_out, "Allow", apr_pstrcat(r->pool, allow, ", OPTIONS", NULL));
+        if (r->method_number == M_OPTIONS) {
+            r->status = HTTP_NO_CONTENT;
+            return OK;
+        }
+        return sdesk_problem_simple(r, SD_ENOMETHOD, SD_PT_NO_METHOD,
+                                    apr_psprintf(r->pool, "%s is not allowed here; use %s.",
+                                                 r->method, allow), 0);
+    }
+    if (rt->writes && APR_SUCCESS != (rv = sdesk_same_origin(r, &rq->prob)))
+        return sdesk_req_fail(rq, rv);
+    if (APR_SUCCESS != (rv = sdesk_req_user(rq))) return sdesk_req_fail(rq, rv);
+    rq->actor.conf = rq->sc->desk;
+    rq->actor.now = (apr_int64_t)apr_time_sec(apr_time_now());
+    return rt->run(rq);
+}
+
+static void sdesk_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_dbd[] = { "mod_dbd.c", NULL };
+    (void)p;
+    ap_hook_check_config(sdesk_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(sdesk_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(sdesk_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(sdesk_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(sdesk_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(sdesk) = {
+    STANDARD20_MODULE_STUFF,
+    sdesk_config_create_dir,
+    sdesk_config_merge_dir,
+    sdesk_config_create_srv,
+    sdesk_config_merge_srv,
+    sdesk_cmds,
+    sdesk_register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

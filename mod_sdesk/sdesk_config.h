@@ -1,0 +1,74 @@
+/* Directives of mod_sdesk: server-wide settings (directory, support process,
+ * limits) and per-location ones. create_* sets every field "unset"; merge
+ * takes add over base per field; sdesk_config_resolve() applies defaults once
+ * per server in post_config, so request code reads finished structs. */
+#ifndef SDESK_CONFIG_H
+#define SDESK_CONFIG_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "sd_dir.h"
+#include "sd_ticket.h"
+
+/* Directive names, defined once. */
+#define SDESK_DIR_URL        "SdeskDirectoryURL"
+#define SDESK_DIR_BIND_DN    "SdeskDirectoryBindDN"
+#define SDESK_DIR_BIND_PW    "SdeskDirectoryBindPassword"
+#define SDESK_TENANT_ATTR    "SdeskTenantAttribute"
+#define SDESK_NAME_ATTR      "SdeskNameAttribute"
+#define SDESK_MAIL_ATTR      "SdeskMailAttribute"
+#define SDESK_AGENT_GROUP    "SdeskAgentGroup"
+#define SDESK_ADMIN_GROUP    "SdeskAdminGroup"
+#define SDESK_DIR_TTL        "SdeskDirectoryCacheTTL"
+#define SDESK_DIR_NEG_TTL    "SdeskDirectoryNegativeTTL"
+#define SDESK_DIR_CACHE_SIZE "SdeskDirectoryCacheSize"
+#define SDESK_DIR_TIMEOUT    "SdeskDirectoryTimeout"
+#define SDESK_ENTRY_TIER     "SdeskEntryTier"
+#define SDESK_PRIORITY_RULE  "SdeskPriorityRule"
+#define SDESK_CATEGORIES     "SdeskCategories"
+#define SDESK_COLLEAGUES     "SdeskColleaguesVisible"
+#define SDESK_MAX_BODY       "SdeskMaxBody"
+#define SDESK_MAX_DEPTH      "SdeskMaxDepth"
+#define SDESK_MAX_SUBJECT    "SdeskMaxSubject"
+#define SDESK_MAX_DESC       "SdeskMaxDescription"
+#define SDESK_MAX_FIELD      "SdeskMaxField"
+#define SDESK_RETRY_AFTER    "SdeskRetryAfter"
+
+typedef struct {
+    /* as configured; -1 / NULL = unset */
+    const char *dir_url, *bind_dn, *bind_pw, *tenant_attr, *name_attr, *mail_attr;
+    apr_array_header_t *agent_groups[SD_TIER_MAX + 1];
+    apr_array_header_t *admin_groups;
+    int cache_ttl, neg_ttl, cache_size, timeout;          /* seconds / entries */
+    int entry_tier;
+    sd_matrix_t matrix;                                   /* -1 cells unset */
+    apr_array_header_t *categories;
+    int colleagues;
+    int max_body, max_depth, max_subject, max_description, max_field;
+    int retry_after;
+
+    /* resolved in post_config (sdesk_config_resolve) */
+    sd_desk_conf_t *desk;
+    sd_dir_conf_t *dirc;
+    int retry_after_s;
+    sd_dir_t *dir;            /* per child, set in child_init */
+} sdesk_srv_conf_t;
+
+typedef struct {
+    const char *base;         /* the <Location> path: the API's {base} */
+} sdesk_dir_conf_t;
+
+extern const command_rec sdesk_cmds[];
+
+void *sdesk_config_create_srv(apr_pool_t *p, server_rec *s);
+void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
+void *sdesk_config_create_dir(apr_pool_t *p, char *dir);
+void *sdesk_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* Apply defaults and build the lib structs for server s. */
+void sdesk_config_resolve(sdesk_srv_conf_t *sc, apr_pool_t *p);
+
+sdesk_srv_conf_t *sdesk_config_srv(const server_rec *s);
+sdesk_dir_conf_t *sdesk_config_dir(const request_rec *r);
+
+#endif /* SDESK_CONFIG_H */

@@ -1,0 +1,70 @@
+/* Method + path -> operation. The table reads like API.md. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "httpd.h"
+#include "http_protocol.h"
+
+#include "sdesk_api.h"
+#include "sd_query.h"
+
+static const sdesk_route_t routes[] = {
+    { M_GET,  "/api/v1/me",           0, sdesk_api_me },
+    { M_GET,  "/api/v1/meta",         0, sdesk_api_meta },
+    { M_GET,  "/api/v1/tickets",      0, sdesk_api_tickets_list },
+    { M_POST, "/api/v1/tickets",      1, sdesk_api_tickets_create },
+    { M_GET,  "/api/v1/tickets/{id}", 0, sdesk_api_ticket_get },
+    { 0, NULL, 0, NULL }
+};
+
+/* Segment-wise match; "{id}" takes a canonical positive decimal int64. */
+static int path_matches(const char *pattern, const char *path, apr_int64_t *id)
+{
+    while (*pattern && *path) {
+        if (!strncmp(pattern, "{id}", 4)) {
+            const char *end = path;
+            char digits[20];
+            apr_size_t n;
+            while (*end && *end != '/') ++end;
+            n = (apr_size_t)(end - path);
+            if (n == 0 || n > 19 || path[0] == '0') return 0;
+            memcpy(digits, path, n);
+            digits[n] = '\0';
+            if (!sd_query_int(id, digits, 1, APR_INT64_MAX)) {
+                /* 19 digits may overflow int64: compare as text */
+                if (n < 19 || strcmp(digits, "9223372036854775807") > 0) return 0;
+                *id = apr_strtoi64(digits, NULL, 10);
+            }
+            pattern += 4;
+            path = end;
+            continue;
+        }
+        if (*pattern != *path) return 0;
+        ++pattern;
+        ++path;
+    }
+    return !*pattern && !*path;
+}
+
+const sdesk_route_t *sdesk_route_match(sdesk_req_t *rq, const char **allow)
+{
+    const sdesk_route_t *rt, *hit = NULL;
+    int m = rq->r->method_number;
+    const char *methods = "";
+    apr_int64_t id = 0;
+
+    if (m == M_GET && rq->r->header_only) m = M_GET;       /* HEAD is GET */
+    for (rt = routes; rt->pattern; ++rt) {
+        if (!path_matches(rt->pattern, rq->path, &id)) continue;
+        methods = apr_pstrcat(rq->r->pool, methods, *methods ? ", " : "",
+                              rt->method == M_GET ? "GET, HEAD" : ap_method_name_of(rq->r->pool,
+                                                                               rt->method),
+                              NULL);
+        if (rt->method == m && !hit) {
+            hit = rt;
+            rq->id = id;
+        }
+    }
+    *allow = methods;
+    return hit;
+}
