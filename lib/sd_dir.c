@@ -68,7 +68,7 @@ struct sd_dir_t {
 #endif
     const char *uri;        /* scheme://host:port, for ldap_initialize() */
     url_t url;
-    char *attrs[5];         /* requested from the user entry */
+    char *attrs[6];         /* requested from the user entry */
     apr_interval_time_t timeout;
     int max;                /* cache entries at most; 0: no cache */
     LDAP *ld;               /* bound handle, NULL until needed and after a failure */
@@ -441,6 +441,25 @@ static const char *first_value(LDAP *ld, LDAPMessage *entry, const char *attr, a
     return v;
 }
 
+/* The value of attr that the search matched: equal to name but for case
+ * (the usual matching rule), as the entry spells it; NULL if none is. */
+static const char *spelled_value(LDAP *ld, LDAPMessage *entry, const char *attr,
+                                 const char *name, apr_pool_t *p)
+{
+    struct berval **vals = ldap_get_values_len(ld, entry, attr);
+    apr_size_t len = strlen(name);
+    const char *v = NULL;
+    int i;
+
+    for (i = 0; vals && vals[i] && !v; ++i) {
+        if (vals[i]->bv_len == len && !apr_cstr_casecmpn(vals[i]->bv_val, name, len)) {
+            v = apr_pstrmemdup(p, vals[i]->bv_val, vals[i]->bv_len);
+        }
+    }
+    if (vals) ldap_value_free_len(vals);
+    return v;
+}
+
 static const char *entry_dn(LDAP *ld, LDAPMessage *entry, apr_pool_t *p)
 {
     char *dn = ldap_get_dn(ld, entry);
@@ -541,8 +560,10 @@ static apr_status_t group_has(int *pmember, int *plrc, sd_dir_t *d, const char *
     return rv;
 }
 
-static apr_status_t roles_fetch(sd_user_t *u, int *plrc, sd_dir_t *d, apr_time_t deadline,
-                                apr_pool_t *scratch, apr_pool_t *p)
+/* Roles from group membership. uid is the entry's own user name for
+ * memberUid, which matches case-exactly where the login name may not. */
+static apr_status_t roles_fetch(sd_user_t *u, int *plrc, sd_dir_t *d, const char *uid,
+                                apr_time_t deadline, apr_pool_t *scratch, apr_pool_t *p)
 {
     const apr_array_header_t *groups;
     const char *edn, *euser, *filter;
@@ -552,7 +573,7 @@ static apr_status_t roles_fetch(sd_user_t *u, int *plrc, sd_dir_t *d, apr_time_t
     u->roles = SD_ROLE_REPORTER;
     u->tiers = 0;
     edn = sd_dir_escape_filter(u->dn, scratch);
-    euser = sd_dir_escape_filter(u->user, scratch);
+    euser = sd_dir_escape_filter(uid, scratch);
     if (!edn || !euser) {
         rv = APR_ENOMEM;
         goto leave;
@@ -592,7 +613,7 @@ static apr_status_t fetch_once(sd_user_t **pu, int *plrc, sd_dir_t *d, const cha
 {
     sd_user_t *u = NULL;
     LDAPMessage *res = NULL, *entry;
-    const char *esc, *filter;
+    const char *esc, *filter, *uid;
     apr_status_t rv = SD_EUNAVAILABLE;
     int lrc = LDAP_SUCCESS, n;
 
@@ -607,7 +628,7 @@ static apr_status_t fetch_once(sd_user_t **pu, int *plrc, sd_dir_t *d, const cha
                  deadline, scratch);
     if (lrc == LDAP_NO_SUCH_OBJECT) {
         sd_log(SD_LOG_MARK, SD_LOG_ERR, 0, p, SDLOGNO(00039) "directory %s: search base %s "
-               "does not exist", d->uri, d->url.base);
+               "does not exist, or the bind account may not read it", d->uri, d->url.base);
         goto leave;
     }
     if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED) {
@@ -661,11 +682,12 @@ static apr_status_t fetch_once(sd_user_t **pu, int *plrc, sd_dir_t *d, const cha
         rv = SD_ENOUSER;
         goto leave;
     }
+    uid = spelled_value(d->ld, entry, d->url.attr, user, scratch);
     if (res) {
         apr_pool_cleanup_run(scratch, res, msg_cleanup);
         res = NULL;
     }
-    rv = roles_fetch(u, &lrc, d, deadline, scratch, p);
+    rv = roles_fetch(u, &lrc, d, uid ? uid : user, deadline, scratch, p);
 leave:
     *plrc = lrc;
     if (APR_SUCCESS == rv) *pu = u;
@@ -856,6 +878,7 @@ apr_status_t sd_dir_create(sd_dir_t **pd, const sd_dir_conf_t *conf, apr_pool_t 
     }
     d->attrs[n++] = apr_pstrdup(pool, conf->mail_attr ? conf->mail_attr : "mail");
     if (conf->tenant_attr) d->attrs[n++] = apr_pstrdup(pool, conf->tenant_attr);
+    d->attrs[n++] = apr_pstrdup(pool, d->url.attr);
     d->attrs[n] = NULL;
 
     for (t = SD_TIER_MIN; t <= SD_TIER_MAX; ++t) {

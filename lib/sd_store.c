@@ -220,6 +220,9 @@ static apr_status_t run_script(sd_db_t *db, const char *script, apr_pool_t *p)
         stmt[used++] = '\n';
         while (len && (line[len - 1] == ' ' || line[len - 1] == '\r')) --len;
         if (len && line[len - 1] == ';' && (!in_trigger || !strncasecmp(t, "END;", 4))) {
+            /* Cut after the ';': the SQLite driver runs what follows as one
+             * more (empty) statement and fails with MISUSE. */
+            used -= (apr_size_t)(strlen(line) - len) + 1;
             stmt[used] = '\0';
             if (APR_SUCCESS != (rv = raw_exec(db, stmt, p))) return rv;
             used = 0;
@@ -266,11 +269,19 @@ static apr_status_t migrate_locked(sd_db_t *db, apr_pool_t *p)
 
 static apr_status_t migrate(sd_db_t *db, apr_pool_t *p)
 {
+    sd_rows_t *rows;
     apr_status_t rv;
     int attempt, v;
 
     /* Cheap look first: most starts find the schema current. */
-    if (sd_store_schema_version(&v, db, p) == APR_SUCCESS && v >= sd_store_schema_latest(db))
+    rv = raw_select(&rows, db, db->kind == SD_DB_SQLITE
+                    ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                      " AND name = 'schema_version'"
+                    : "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'schema_version'"
+                      " AND schemaname = current_schema()", p);
+    if (rv != APR_SUCCESS) return rv;
+    if (rows->nrows == 1 && sd_store_to_i64(rows->cell[0][0]) > 0
+        && sd_store_schema_version(&v, db, p) == APR_SUCCESS && v >= sd_store_schema_latest(db))
         return APR_SUCCESS;
     for (attempt = 0; ; ++attempt) {
         rv = raw_exec(db, db->kind == SD_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", p);

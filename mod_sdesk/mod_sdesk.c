@@ -23,6 +23,7 @@
 #include "sdesk_api.h"
 #include "sd_log.h"
 #include "sd_json.h"
+#include "sd_store.h"
 
 /* ---- logging from lib/ ------------------------------------------------------ */
 
@@ -38,6 +39,25 @@ static int log_level_cb(void *baton, int level)
     (void)baton;
     return ap_server_conf ? APLOG_MODULE_IS_LEVEL(ap_server_conf, APLOG_MODULE_INDEX, level)
                           : level <= APLOG_WARNING;
+}
+
+/* Paths of the <Location>s that SetHandler sdesk, found in check_config;
+ * read-only afterwards. */
+static apr_array_header_t *sdesk_bases;
+
+/* The longest configured location that is a path prefix of uri. */
+static const char *base_of(const char *uri)
+{
+    const char *best = NULL;
+    int i;
+    for (i = 0; sdesk_bases && i < sdesk_bases->nelts; ++i) {
+        const char *b = APR_ARRAY_IDX(sdesk_bases, i, const char *);
+        apr_size_t n = strlen(b);
+        if (!strncmp(uri, b, n) && (uri[n] == '/' || uri[n] == '\0')
+            && (!best || n > strlen(best)))
+            best = b;
+    }
+    return best;
 }
 
 /* ---- start-up checks ---------------------------------------------------------- */
@@ -76,6 +96,22 @@ static server_rec *server_of(server_rec *main_s, const ap_directive_t *vh)
     return main_s;
 }
 
+/* The path of the <Location> a SetHandler sits in: the API's {base}. */
+static void note_base(const ap_directive_t *d, apr_pool_t *pconf)
+{
+    const ap_directive_t *sec = d->parent;
+    char *arg, *end;
+    apr_size_t len;
+    if (!sec || strcasecmp(sec->directive, "<Location") || !sec->args) return;
+    arg = apr_pstrdup(pconf, sec->args);
+    if ((end = strrchr(arg, '>'))) *end = '\0';
+    arg = ap_getword_conf(pconf, &(const char *){ arg });
+    len = strlen(arg);
+    while (len > 1 && arg[len - 1] == '/') arg[--len] = '\0';
+    if (!*arg || !strcmp(arg, "/")) arg = "";
+    APR_ARRAY_PUSH(sdesk_bases, const char *) = arg;
+}
+
 static int check_handlers(const ap_directive_t *d, server_rec *main_s, apr_pool_t *p)
 {
     int ok = 1;
@@ -83,6 +119,7 @@ static int check_handlers(const ap_directive_t *d, server_rec *main_s, apr_pool_
         if (!strcasecmp(d->directive, "SetHandler") && d->args
             && !strcasecmp(ap_getword_conf(p, &(const char *){ d->args }), SDESK_HANDLER)) {
             const ap_directive_t *vh = enclosing_vhost(d);
+            note_base(d, sdesk_bases->pool);
             sdesk_srv_conf_t *sc = sdesk_config_srv(server_of(main_s, vh));
             if (!sc->dir_url) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, 0, NULL, SDLOGNO(00510)
@@ -108,7 +145,7 @@ static int sdesk_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
                               server_rec *s)
 {
     (void)plog;
-    (void)pconf;
+    sdesk_bases = apr_array_make(pconf, 4, sizeof(const char *));
     if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SDLOGNO(00512)
                      "mod_sdesk needs mod_dbd: LoadModule dbd_module (a2enmod dbd)");
@@ -136,6 +173,34 @@ static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 static void sdesk_optional_fn_retrieve(void)
 {
     sdesk_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+}
+
+/* Bring the schema up to date as soon as a child starts (not in the parent:
+ * it runs as root and would create an SQLite file the children cannot
+ * write). A database that is down now is retried on the first request. */
+static void migrate_at_start(apr_pool_t *pchild, server_rec *s)
+{
+    ap_dbd_t *(*dbd_open)(apr_pool_t *, server_rec *) = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    void (*dbd_close)(server_rec *, ap_dbd_t *) = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    apr_pool_t *p;
+    server_rec *vs;
+
+    if (!dbd_open || !dbd_close || !sdesk_bases || !sdesk_bases->nelts) return;
+    apr_pool_create(&p, pchild);
+    for (vs = s; vs; vs = vs->next) {
+        sd_db_t *db;
+        ap_dbd_t *dbd = dbd_open(p, vs);
+        apr_status_t rv;
+        if (!dbd) continue;
+        rv = sd_store_open(&db, dbd->driver, dbd->handle, dbd->pool, sdesk_writelock, p);
+        dbd_close(vs, dbd);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, vs, SDLOGNO(00516)
+                         "database not ready at child start; will retry on first use");
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
 }
 
 /* One directory client per distinct directory configuration per child, so
@@ -173,6 +238,7 @@ static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
         }
         sc->dir = dir;
     }
+    migrate_at_start(pchild, s);
 }
 
 /* ---- the handler ---------------------------------------------------------------- */
@@ -192,15 +258,20 @@ static int sdesk_handler(request_rec *r)
     rq->sc = sdesk_config_srv(r->server);
     sd_problem_init(&rq->prob, r->pool);
     dc = sdesk_config_dir(r);
-    rq->base = (dc && dc->base) ? dc->base : "";
+    /* SdeskBase wins; else the <Location> that set the handler. */
+    rq->base = (dc && dc->base) ? dc->base : base_of(r->uri);
     sdesk_http_security_headers(r);
 
     if (!r->user)
         return sdesk_problem_simple(r, SD_EUNAUTH, SD_PT_UNAUTH,
                                     "Sign in to use the support desk.", 0);
+    if (!rq->base) rq->base = "";
     blen = strlen(rq->base);
-    if (strncmp(r->uri, rq->base, blen) || (r->uri[blen] && r->uri[blen] != '/'))
+    if (strncmp(r->uri, rq->base, blen) || (r->uri[blen] && r->uri[blen] != '/')) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, SDLOGNO(00515)
+                      "request %s is outside the location %s", r->uri, rq->base);
         return sdesk_problem_simple(r, SD_ENOTFOUND, SD_PT_NOT_FOUND, "No such resource.", 0);
+    }
     rq->path = r->uri + blen;
     rt = sdesk_route_match(rq, &allow);
     if (!rt) {

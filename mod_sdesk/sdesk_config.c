@@ -59,19 +59,13 @@ void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
 void *sdesk_config_create_dir(apr_pool_t *p, char *dir)
 {
-    sdesk_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
-    if (dir) {
-        apr_size_t len = strlen(dir);
-        while (len > 1 && dir[len - 1] == '/') --len;     /* "/sdesk/" -> "/sdesk" */
-        dc->base = apr_pstrmemdup(p, dir, len);
-    }
-    return dc;
+    (void)dir;
+    return apr_pcalloc(p, sizeof(sdesk_dir_conf_t));
 }
 
 void *sdesk_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     sdesk_dir_conf_t *base = basev, *add = addv, *out = apr_pcalloc(p, sizeof(*out));
-    /* The innermost location that set SetHandler sdesk names the base. */
     out->base = add->base ? add->base : base->base;
     return out;
 }
@@ -304,6 +298,18 @@ static const char *cmd_limit(cmd_parms *cmd, void *dc, const char *arg)
     return set_int(cmd, arg, min, max, slot);
 }
 
+static const char *cmd_base(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    sdesk_dir_conf_t *dc = dcv;
+    apr_size_t len = strlen(arg);
+    if (arg[0] != '/' || strpbrk(arg, " ?#%"))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a URL path starting with '/'",
+                            cmd->cmd->name, arg);
+    while (len > 1 && arg[len - 1] == '/') --len;
+    dc->base = len == 1 ? "" : apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
 #define OFF(f) (void *)APR_OFFSETOF(sdesk_srv_conf_t, f)
 
 const command_rec sdesk_cmds[] = {
@@ -351,5 +357,8 @@ const command_rec sdesk_cmds[] = {
         "Longest short text field (service, encounter id, device) in characters (default 200)"),
     AP_INIT_TAKE1(SDESK_RETRY_AFTER, cmd_seconds, OFF(retry_after), RSRC_CONF,
         "Seconds given in Retry-After when the directory or database is unavailable (default 5)"),
+    AP_INIT_TAKE1(SDESK_BASE, cmd_base, NULL, ACCESS_CONF,
+        "URL path the desk is served under, where it is not the <Location> of "
+        "SetHandler sdesk (e.g. in a <LocationMatch>)"),
     { NULL }
 };

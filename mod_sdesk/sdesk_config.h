@@ -33,6 +33,7 @@
 #define SDESK_MAX_DESC       "SdeskMaxDescription"
 #define SDESK_MAX_FIELD      "SdeskMaxField"
 #define SDESK_RETRY_AFTER    "SdeskRetryAfter"
+#define SDESK_BASE           "SdeskBase"
 
 typedef struct {
     /* as configured; -1 / NULL = unset */
@@ -55,7 +56,7 @@ typedef struct {
 } sdesk_srv_conf_t;
 
 typedef struct {
-    const char *base;         /* the <Location> path: the API's {base} */
+    const char *base;         /* SdeskBase: the API's {base}; NULL: the <Location> */
 } sdesk_dir_conf_t;
 
 extern const command_rec sdesk_cmds[];
