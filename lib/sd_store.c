@@ -103,7 +103,9 @@ static apr_status_t read_rows(sd_rows_t **prows, sd_db_t *db, apr_dbd_results_t 
         for (i = 0; i < out->ncols; ++i) {
             char *v = NULL;
             if (apr_dbd_datum_get(db->driver, row, i, APR_DBD_TYPE_STRING, &v) == APR_SUCCESS)
-                cells[i] = v ? v : "";
+                /* pgsql values point into the PGresult, which the driver
+                 * clears when the last row has been read: copy them. */
+                cells[i] = !v ? "" : db->kind == SD_DB_PGSQL ? apr_pstrdup(p, v) : v;
             else
                 cells[i] = NULL;       /* APR_ENOENT: SQL NULL */
         }

@@ -68,7 +68,10 @@ const char *const sd_sql_list_frag[SD_LF_COUNT] = {
     [SD_LF_ASSIGNEE]     = " AND assignee = %s",
     [SD_LF_TEXT]         = " AND (subject LIKE %s ESCAPE '\\' OR description LIKE %s ESCAPE '\\')",
     [SD_LF_AFTER_ID]     = " AND id < %s",
-    [SD_LF_AFTER_DUE]    = " AND (" SD_SQL_DUE " > %s OR (" SD_SQL_DUE " = %s AND id > %s))",
+    /* The expression has no type affinity in SQLite: cast the text
+     * parameter, or integers never compare equal to it. */
+    [SD_LF_AFTER_DUE]    = " AND (" SD_SQL_DUE " > CAST(%s AS BIGINT) OR (" SD_SQL_DUE
+                           " = CAST(%s AS BIGINT) AND id > %s))",
 };
 const char *const sd_sql_list_order_id = " ORDER BY id DESC LIMIT %s";
 const char *const sd_sql_list_order_due = " ORDER BY " SD_SQL_DUE ", id LIMIT %s";

@@ -134,9 +134,9 @@ apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_de
 
     memset(t, 0, sizeof(*t));
     t->urgency = t->impact = t->priority = t->environment = t->status = -1;
-    /* Type and size errors first: later checks rely on the types. */
-    if (sd_json_check(body, fields, sizeof(fields) / sizeof(fields[0]), "", prob) != APR_SUCCESS)
-        return SD_EINVALID;
+    /* Type and size errors first; the checks below look at a member only
+     * when it has the right type, so every error is reported at once. */
+    sd_json_check(body, fields, sizeof(fields) / sizeof(fields[0]), "", prob);
 
     dev = json_object_get(body, "device");
     if (json_is_object(dev))
