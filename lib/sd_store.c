@@ -42,6 +42,25 @@ static int is_busy(const sd_db_t *db, int err)
     return db->kind == SD_DB_SQLITE && ((err & 0xff) == 5 || (err & 0xff) == 6);
 }
 
+/* Does a PostgreSQL error message say our statement itself is wrong (a bug
+ * to log as an error) rather than that the server is unreachable, restarting
+ * or overloaded (a 503 that clears by itself)? */
+static int pg_statement_error(const char *msg)
+{
+    static const char *const bugs[] = {
+        "syntax error", "violates", "invalid input", "does not exist", "out of range",
+        "could not determine data type", "cannot be", "must appear", "permission denied",
+        NULL
+    };
+    int i;
+    if (!strstr(msg, "ERROR")) return 0;
+    if (strstr(msg, "terminating connection") || strstr(msg, "statement timeout")
+        || strstr(msg, "the database system is")) return 0;
+    for (i = 0; bugs[i]; ++i)
+        if (strstr(msg, bugs[i])) return 1;
+    return 0;
+}
+
 /* Map a driver error to our codes; logs what an operator must see. */
 static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t *p)
 {
@@ -60,13 +79,13 @@ static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t 
             break;
         }
     }
-    else if (apr_dbd_check_conn(db->driver, p, db->handle) != APR_SUCCESS
-             || strstr(msg, "connection") || strstr(msg, "terminating")
-             || strstr(msg, "server closed") || strstr(msg, "could not")
-             || strstr(msg, "the database system is") || strstr(msg, "statement timeout")
-             || strstr(msg, "no connection")) {
+    else if (!pg_statement_error(msg)
+             || apr_dbd_check_conn(db->driver, p, db->handle) != APR_SUCCESS) {
+        /* The server went away, restarted (the driver then resets the
+         * connection and reports an empty message), timed out or is
+         * shutting down: the next attempt may well succeed. */
         sd_log(SD_LOG_MARK, SD_LOG_WARNING, APR_EGENERAL, p,
-               SDLOGNO(00002) "database unavailable (%s): %s", what, msg);
+               SDLOGNO(00002) "database unavailable (%s): %s", what, *msg ? msg : "no message");
         return SD_EUNAVAILABLE;
     }
     sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,

@@ -213,7 +213,9 @@ def create_ticket(desk, session, body=None, **fields):
     201 and return the ticket."""
     if body is None:
         body = valid_ticket(**fields)
-    resp = session.post(desk.api("/tickets"), json=body)
+    # UTF-8 as is (requests' json= would escape every non-ASCII character)
+    resp = session.post(desk.api("/tickets"), data=dumps(body),
+                        headers={"Content-Type": "application/json"})
     t = assert_json(resp, 201)
     assert isinstance(t.get("id"), int), describe(resp)
     return t
