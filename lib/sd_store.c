@@ -11,7 +11,8 @@
 #include "sd_log.h"
 
 #define CONN_KEY       "sdesk-conn"
-#define BUSY_ATTEMPTS  4
+#define BUSY_ATTEMPTS  2        /* each already waits ~1.6 s in the driver */
+#define START_ATTEMPTS 6        /* session settings and migrations at start-up */
 #define PG_LOCK_KEY    "7351066901"    /* pg_advisory_xact_lock for migrations */
 
 struct sd_conn_t {
@@ -37,9 +38,18 @@ apr_int64_t sd_store_to_i64(const char *s)
     return (*end == '\0') ? v : 0;
 }
 
+/* The SQLite driver often reports a lock as a generic error (1) whose
+ * message tells the truth. */
+static int sqlite_locked(int err, const char *msg)
+{
+    return (err & 0xff) == 5 || (err & 0xff) == 6
+           || (msg && (strstr(msg, "database is locked") || strstr(msg, "table is locked")));
+}
+
 static int is_busy(const sd_db_t *db, int err)
 {
-    return db->kind == SD_DB_SQLITE && ((err & 0xff) == 5 || (err & 0xff) == 6);
+    return db->kind == SD_DB_SQLITE
+           && sqlite_locked(err, apr_dbd_error(db->driver, db->handle, err));
 }
 
 /* Does a PostgreSQL error message say our statement itself is wrong (a bug
@@ -66,10 +76,21 @@ static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t 
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, err);
     if (!msg) msg = "";
+    if (db->quiet) {
+        /* a first migration attempt racing another process: retried */
+        return (db->kind == SD_DB_SQLITE && (err & 0xff) != 8 && (err & 0xff) != 13
+                && (err & 0xff) != 14 && (err & 0xff) != 26) ? SD_EBUSY
+               : SD_EUNAVAILABLE;
+    }
     if (db->kind == SD_DB_SQLITE) {
-        switch (err & 0xff) {
-        case 5: case 6:                      /* BUSY, LOCKED */
+        if ((err & 0xff) == 17 || strstr(msg, "schema has changed")) {
+            /* Another process changed the schema (a migration): the driver's
+             * legacy statements must be prepared again. Retry like BUSY. */
+            apr_hash_clear(db->conn->stmts);
             return SD_EBUSY;
+        }
+        if (sqlite_locked(err, msg)) return SD_EBUSY;
+        switch (err & 0xff) {
         case 8: case 10: case 11: case 13: case 14: case 26:
             /* READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB */
             sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
@@ -156,7 +177,7 @@ static apr_status_t pragma_check(sd_db_t *db, const char *set, const char *get,
     for (attempt = 0; ; ++attempt) {
         rv = set ? raw_exec(db, set, p) : APR_SUCCESS;
         if (rv == APR_SUCCESS) rv = raw_select(&rows, db, get, p);
-        if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS) break;
+        if (rv != SD_EBUSY || attempt + 1 >= START_ATTEMPTS) break;
         busy_pause(attempt);
     }
     if (rv != APR_SUCCESS) return rv;
@@ -288,34 +309,45 @@ static apr_status_t migrate_locked(sd_db_t *db, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
+/* Several children (and servers) start at once: the first takes the write
+ * lock and migrates; the others wait, then find the schema current. Early
+ * attempts fail quietly (a racing migration changes the schema under them)
+ * and are retried; only the last one logs. */
 static apr_status_t migrate(sd_db_t *db, apr_pool_t *p)
 {
     sd_rows_t *rows;
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
     int attempt, v;
+    const int attempts = START_ATTEMPTS;
 
-    /* Cheap look first: most starts find the schema current. */
-    rv = raw_select(&rows, db, db->kind == SD_DB_SQLITE
-                    ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-                      " AND name = 'schema_version'"
-                    : "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'schema_version'"
-                      " AND schemaname = current_schema()", p);
-    if (rv != APR_SUCCESS) return rv;
-    if (rows->nrows == 1 && sd_store_to_i64(rows->cell[0][0]) > 0
-        && sd_store_schema_version(&v, db, p) == APR_SUCCESS && v >= sd_store_schema_latest(db))
-        return APR_SUCCESS;
-    for (attempt = 0; ; ++attempt) {
+    for (attempt = 0; attempt < attempts; ++attempt) {
+        if (attempt) busy_pause(attempt);
+        db->quiet = (attempt + 1 < attempts);
+        rv = raw_select(&rows, db, db->kind == SD_DB_SQLITE
+                        ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                          " AND name = 'schema_version'"
+                        : "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'schema_version'"
+                          " AND schemaname = current_schema()", p);
+        if (rv != APR_SUCCESS) continue;
+        if (rows->nrows == 1 && sd_store_to_i64(rows->cell[0][0]) > 0
+            && sd_store_schema_version(&v, db, p) == APR_SUCCESS
+            && v >= sd_store_schema_latest(db))
+            break;
         rv = raw_exec(db, db->kind == SD_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN", p);
-        if (rv == APR_SUCCESS) {
-            rv = migrate_locked(db, p);
-            if (rv == APR_SUCCESS) rv = raw_exec(db, "COMMIT", p);
-            if (rv != APR_SUCCESS) raw_exec(db, "ROLLBACK", p);
+        if (rv != APR_SUCCESS) continue;
+        rv = migrate_locked(db, p);
+        if (rv == APR_SUCCESS) rv = raw_exec(db, "COMMIT", p);
+        if (rv != APR_SUCCESS) {
+            db->quiet = 1;
+            raw_exec(db, "ROLLBACK", p);
+            continue;
         }
-        if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS * 2) break;
-        busy_pause(attempt);
+        break;
     }
-    if (rv != APR_SUCCESS && rv != SD_EBUSY) {
-        sd_log(SD_LOG_MARK, SD_LOG_ERR, rv, p, SDLOGNO(00007) "schema migration failed");
+    db->quiet = 0;
+    if (rv != APR_SUCCESS) {
+        sd_log(SD_LOG_MARK, rv == SD_EUNAVAILABLE ? SD_LOG_WARNING : SD_LOG_ERR, rv, p,
+               SDLOGNO(00007) "schema migration failed");
     }
     return rv;
 }

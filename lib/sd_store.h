@@ -37,6 +37,7 @@ typedef struct {
     int in_txn;
     const sd_store_writelock_t *wlock;
     int locked;
+    int quiet;                /* errors are expected and retried: do not log */
 } sd_db_t;
 
 /* One embedded migration (generated lib/sd_schema.c). */
