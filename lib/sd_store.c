@@ -77,7 +77,9 @@ static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t 
     const char *msg = apr_dbd_error(db->driver, db->handle, err);
     if (!msg) msg = "";
     if (db->quiet) {
-        /* a first migration attempt racing another process: retried */
+        /* a first attempt that is retried (a migration racing another
+         * process, a PostgreSQL connection reset by a restart) */
+        if (db->kind == SD_DB_PGSQL) return SD_EUNAVAILABLE;
         return (db->kind == SD_DB_SQLITE && (err & 0xff) != 8 && (err & 0xff) != 13
                 && (err & 0xff) != 14 && (err & 0xff) != 26) ? SD_EBUSY
                : SD_EUNAVAILABLE;
@@ -399,6 +401,13 @@ leave:
 
 /* ---- transactions -------------------------------------------------------- */
 
+/* A pooled PostgreSQL connection that lived through a server restart fails
+ * once; the driver then resets it. Is it usable again? */
+static int reconnected(sd_db_t *db, apr_pool_t *p)
+{
+    return db->kind == SD_DB_PGSQL && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS;
+}
+
 static apr_status_t txn_begin(sd_db_t *db, apr_pool_t *p)
 {
     apr_status_t rv;
@@ -415,6 +424,7 @@ static apr_status_t txn_end(sd_db_t *db, apr_status_t rv, apr_pool_t *p)
 {
     if (db->in_txn) {
         if (rv == APR_SUCCESS) {
+            db->committing = 1;
             rv = raw_exec(db, "COMMIT", p);
             if (rv != APR_SUCCESS) raw_exec(db, "ROLLBACK", p);
         }
@@ -439,9 +449,26 @@ apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_poo
     apr_pool_create(&attempt_pool, p);
     for (attempt = 0; ; ++attempt) {
         apr_pool_clear(attempt_pool);
+        db->committing = 0;
+        /* PostgreSQL: the first attempt may meet a connection that died with
+         * a server restart; it fails quietly and is run again. */
+        db->quiet = (db->kind == SD_DB_PGSQL && attempt == 0);
         rv = txn_begin(db, attempt_pool);
         if (rv == APR_SUCCESS) rv = fn(baton, db, attempt_pool);
         rv = txn_end(db, rv, attempt_pool);
+        if (db->quiet && rv == SD_EUNAVAILABLE) {
+            db->quiet = 0;
+            if (!db->committing && reconnected(db, p)) {
+                sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p, SDLOGNO(00012)
+                       "transaction failed on a reset connection; trying again");
+                continue;     /* nothing was committed: the reset connection may do */
+            }
+            sd_log(SD_LOG_MARK, SD_LOG_WARNING, rv, p, SDLOGNO(00013)
+                   "database unavailable during a transaction%s",
+                   db->committing ? " (at COMMIT: the outcome is unknown)" : "");
+            break;
+        }
+        db->quiet = 0;
         if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS) break;
         busy_pause(attempt);
     }
@@ -476,6 +503,23 @@ static apr_status_t prepared(apr_dbd_prepared_t **pst, sd_db_t *db, const char *
     return APR_SUCCESS;
 }
 
+/* Outside a transaction, a PostgreSQL statement that failed because its
+ * pooled connection died (a server restart) is worth one more try on the
+ * reset connection. The first failure is logged at info only if it recovers. */
+static int first_failure_recovers(sd_db_t *db, int err, const char *key, apr_pool_t *p)
+{
+    int quiet = db->quiet, ok;
+    if (db->kind != SD_DB_PGSQL || db->in_txn) return 0;
+    db->quiet = 1;
+    ok = db_error(db, err, key, p) == SD_EUNAVAILABLE && reconnected(db, p);
+    db->quiet = quiet;
+    if (ok) {
+        sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
+               SDLOGNO(00011) "database connection was reset (%s); trying again", key);
+    }
+    return ok;
+}
+
 static apr_status_t exec_sql(int *pnrows, sd_db_t *db, const char *key, const char *sql,
                              int nargs, const char *const *args, apr_pool_t *p)
 {
@@ -485,6 +529,8 @@ static apr_status_t exec_sql(int *pnrows, sd_db_t *db, const char *key, const ch
 
     if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
     err = apr_dbd_pquery(db->driver, p, db->handle, &nrows, st, nargs, (const char **)args);
+    if (err && first_failure_recovers(db, err, key, p))
+        err = apr_dbd_pquery(db->driver, p, db->handle, &nrows, st, nargs, (const char **)args);
     if (err) return db_error(db, err, key, p);
     if (pnrows) *pnrows = nrows;
     return APR_SUCCESS;
@@ -502,6 +548,10 @@ apr_status_t sd_store_select_sql(sd_rows_t **prows, sd_db_t *db, const char *key
     *prows = NULL;
     if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
     err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
+    if (err && first_failure_recovers(db, err, key, p)) {
+        res = NULL;
+        err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
+    }
     if (err) return db_error(db, err, key, p);
     return read_rows(prows, db, res, p);
 }

@@ -38,6 +38,7 @@ typedef struct {
     const sd_store_writelock_t *wlock;
     int locked;
     int quiet;                /* errors are expected and retried: do not log */
+    int committing;           /* COMMIT was sent: never retry the transaction */
 } sd_db_t;
 
 /* One embedded migration (generated lib/sd_schema.c). */
