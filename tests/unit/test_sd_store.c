@@ -222,7 +222,12 @@ static void test_second_open_is_cheap(void **state)
     assert_int_equal(SD_DB_SQLITE, db2->kind);
     assert_int_equal(0, db2->in_txn);
     assert_string_equal("0", raw_value("PRAGMA synchronous", p));
-    assert_int_equal(0, logs.n);
+    /* Nothing worth an operator's attention happened (no migration). */
+    {
+        int i, loud = 0;
+        for (i = 0; i < logs.n && i < NLOG; i++) loud += logs.level[i] <= SD_LOG_INFO;
+        assert_int_equal(0, loud);
+    }
     /* ... and it works. */
     assert_int_equal(APR_SUCCESS, sd_store_schema_version(&version, db2, p));
     assert_int_equal(sd_store_schema_latest(db2), version);
@@ -385,6 +390,7 @@ static void test_select_sql_values(void **state)
     assert_int_equal(APR_SUCCESS, sd_store_select_sql(&rows, db, "test_none",
                      "SELECT id, kind FROM outbox WHERE 0", 0, NULL, p));
     assert_int_equal(0, rows->nrows);
+    assert_int_equal(2, rows->ncols);
 }
 
 /* ---- transactions ------------------------------------------------------------------- */
