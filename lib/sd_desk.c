@@ -298,10 +298,7 @@ apr_status_t sd_desk_ticket_query(sd_ticket_query_t *q, const char *qs,
         if (!sd_query_int(&n, v, 1, SD_MAX_PAGE_LIMIT)) return bad_param(prob, "limit", v);
         q->limit = (int)n;
     }
-    if ((v = apr_table_get(t, "q"))) {
-        if (sd_str_blank(v)) return bad_param(prob, "q", v);
-        q->q = v;
-    }
+    if ((v = apr_table_get(t, "q")) && !sd_str_blank(v)) q->q = v;
     if ((v = apr_table_get(t, "cursor"))) {
         if (!*v) return sd_problem_set(prob, SD_EMALFORMED, SD_PT_BAD_CURSOR,
                                        "The cursor is empty.");

@@ -96,6 +96,12 @@ apr_status_t sd_query_parse(apr_table_t **pt, const char *qs, const char *const 
         if (!*a)
             return sd_problem_set(prob, SD_EMALFORMED, SD_PT_BAD_PARAM,
                                   "Unknown query parameter '%s'.", name);
+        if (!*value) {
+            /* "q=&limit=" (an HTML form's empty fields, API.md's own
+             * example): an empty value means the parameter is not given */
+            s = amp ? amp + 1 : s + len;
+            continue;
+        }
         if (apr_table_get(t, name))
             return sd_problem_set(prob, SD_EMALFORMED, SD_PT_BAD_PARAM,
                                   "Query parameter '%s' is given more than once.", name);

@@ -1,6 +1,7 @@
 /* Query strings of API requests: strict parsing into a table. Every name
  * must be allowed, appear once, and decode (percent-encoding, '+') to valid
- * UTF-8 without control characters. SD_EMALFORMED with a clear detail. */
+ * UTF-8 without control characters. An empty value ("q=") means the
+ * parameter is not given. SD_EMALFORMED with a clear detail. */
 #ifndef SD_QUERY_H
 #define SD_QUERY_H
 

@@ -89,6 +89,7 @@ static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t 
             /* Another process changed the schema (a migration): the driver's
              * legacy statements must be prepared again. Retry like BUSY. */
             apr_hash_clear(db->conn->stmts);
+            db->stmts_reset = 1;
             return SD_EBUSY;
         }
         if (sqlite_locked(err, msg)) return SD_EBUSY;
@@ -194,6 +195,21 @@ static apr_status_t pragma_check(sd_db_t *db, const char *set, const char *get,
     return APR_SUCCESS;
 }
 
+/* APR_SUCCESS when the setting already has the value (quietly; any failure
+ * just means "set it"). */
+static apr_status_t pragma_is(sd_db_t *db, const char *get, const char *want, apr_pool_t *p)
+{
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int quiet = db->quiet;
+    db->quiet = 1;
+    rv = raw_select(&rows, db, get, p);
+    db->quiet = quiet;
+    if (rv != APR_SUCCESS) return rv;
+    return (rows->nrows == 1 && rows->cell[0][0] && !strcasecmp(rows->cell[0][0], want))
+           ? APR_SUCCESS : APR_EGENERAL;
+}
+
 static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
 {
     apr_status_t rv;
@@ -201,10 +217,16 @@ static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
     /* busy_timeout stays 0: the driver's own BUSY loop already sleeps while
      * holding its process-wide mutex; we retry whole transactions instead. */
     /* ":memory:" databases (unit tests) cannot use WAL and report "memory". */
-    rv = pragma_check(db, NULL, "PRAGMA journal_mode=WAL", "wal", "memory", p);
-    if (rv == APR_SUCCESS)
+    /* Each setting is read first and changed only when it differs: changing
+     * one expires statements other modules may have prepared on a shared
+     * connection (the driver uses the legacy sqlite3_prepare). */
+    if (pragma_is(db, "PRAGMA journal_mode", "wal", p) != APR_SUCCESS)
+        rv = pragma_check(db, NULL, "PRAGMA journal_mode=WAL", "wal", "memory", p);
+    else
+        rv = APR_SUCCESS;
+    if (rv == APR_SUCCESS && pragma_is(db, "PRAGMA synchronous", "2", p) != APR_SUCCESS)
         rv = pragma_check(db, "PRAGMA synchronous=FULL", "PRAGMA synchronous", "2", NULL, p);
-    if (rv == APR_SUCCESS)
+    if (rv == APR_SUCCESS && pragma_is(db, "PRAGMA foreign_keys", "1", p) != APR_SUCCESS)
         rv = pragma_check(db, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys", "1", NULL, p);
     return rv;
 }
@@ -509,7 +531,15 @@ static apr_status_t prepared(apr_dbd_prepared_t **pst, sd_db_t *db, const char *
 static int first_failure_recovers(sd_db_t *db, int err, const char *key, apr_pool_t *p)
 {
     int quiet = db->quiet, ok;
-    if (db->kind != SD_DB_PGSQL || db->in_txn) return 0;
+    if (db->kind == SD_DB_SQLITE) {
+        /* another process changed the schema: prepare again, once */
+        db->stmts_reset = 0;
+        db->quiet = 1;
+        db_error(db, err, key, p);
+        db->quiet = quiet;
+        return db->stmts_reset;
+    }
+    if (db->in_txn) return 0;
     db->quiet = 1;
     ok = db_error(db, err, key, p) == SD_EUNAVAILABLE && reconnected(db, p);
     db->quiet = quiet;
@@ -529,8 +559,10 @@ static apr_status_t exec_sql(int *pnrows, sd_db_t *db, const char *key, const ch
 
     if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
     err = apr_dbd_pquery(db->driver, p, db->handle, &nrows, st, nargs, (const char **)args);
-    if (err && first_failure_recovers(db, err, key, p))
+    if (err && first_failure_recovers(db, err, key, p)) {
+        if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
         err = apr_dbd_pquery(db->driver, p, db->handle, &nrows, st, nargs, (const char **)args);
+    }
     if (err) return db_error(db, err, key, p);
     if (pnrows) *pnrows = nrows;
     return APR_SUCCESS;
@@ -549,6 +581,7 @@ apr_status_t sd_store_select_sql(sd_rows_t **prows, sd_db_t *db, const char *key
     if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
     err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
     if (err && first_failure_recovers(db, err, key, p)) {
+        if (APR_SUCCESS != (rv = prepared(&st, db, key, sql, p))) return rv;
         res = NULL;
         err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
     }

@@ -39,6 +39,7 @@ typedef struct {
     int locked;
     int quiet;                /* errors are expected and retried: do not log */
     int committing;           /* COMMIT was sent: never retry the transaction */
+    int stmts_reset;          /* the statement cache was dropped (schema change) */
 } sd_db_t;
 
 /* One embedded migration (generated lib/sd_schema.c). */

@@ -95,6 +95,12 @@ static int enum_field(const json_t *body, const char *name, int (*from)(const ch
     return v;
 }
 
+static int given(const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    return v && !json_is_null(v);
+}
+
 static const char *opt_str(const json_t *obj, const char *name, apr_pool_t *p)
 {
     const char *s = sd_json_str(obj, name);
@@ -175,12 +181,14 @@ apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_de
     t->urgency = enum_field(body, "urgency", sd_urgency_from_str, prob);
     t->impact = enum_field(body, "impact", sd_impact_from_str, prob);
     t->environment = enum_field(body, "environment", sd_env_from_str, prob);
-    if (!sd_json_str(body, "urgency") != !sd_json_str(body, "impact")) {
-        sd_problem_field(prob, sd_json_str(body, "urgency") ? "impact" : "urgency",
+    /* "given" means present and not null, whatever its type: a wrong type
+     * was reported above and must not also count as missing. */
+    if (given(body, "urgency") != given(body, "impact")) {
+        sd_problem_field(prob, given(body, "urgency") ? "impact" : "urgency",
                          "is required together with %s",
-                         sd_json_str(body, "urgency") ? "urgency" : "impact");
+                         given(body, "urgency") ? "urgency" : "impact");
     }
-    else if (!sd_json_str(body, "urgency") && !sd_json_str(body, "priority")) {
+    else if (!given(body, "urgency") && !given(body, "priority")) {
         sd_problem_field(prob, "priority", "is required unless urgency and impact are given");
     }
     if (sd_problem_has_errors(prob))
@@ -225,6 +233,8 @@ const char *sd_ticket_sla(const sd_ticket_t *t, const sd_desk_conf_t *c, apr_int
     apr_int64_t start = t->tier_started_at ? t->tier_started_at : t->created_at;
 
     if (t->sla_breached) return "breached";
+    /* A resolved or closed ticket's SLA is final: judge it when it was done. */
+    if (done && (t->resolved_at || t->closed_at)) now = t->resolved_at ? t->resolved_at : t->closed_at;
     if (!t->first_response_at && t->response_due_at) {
         if (now > t->response_due_at) return "breached";
         if (t->response_due_at > start

@@ -30,6 +30,10 @@ if _bad or not BACKENDS:
     raise pytest.UsageError("SDESK_BACKENDS=%r: expected a comma-separated subset of %s"
                             % (os.environ.get("SDESK_BACKENDS"), ",".join(ALL_BACKENDS)))
 
+# Seconds one test's call phase may take (0: no limit); a hung request or a
+# retry loop against a crashing server fails that test instead of the run.
+TEST_TIMEOUT = int(os.environ.get("SDESK_TEST_TIMEOUT", "180"))
+
 # Error-log lines no test has to declare: a client failing Basic auth is a
 # client error that mod_auth_basic logs at level error (wrong password, unknown
 # user). Everything else that is [warn] or worse needs @pytest.mark.log_allow.
@@ -147,6 +151,18 @@ def configtest(httpd_conf):
 
 # ---- error-log scanning --------------------------------------------------------------
 
+# Every line of the error log is scanned once: by the test during which it
+# was written, or, for lines written before a test started (httpd startup,
+# late lines of the previous test, restarts after it), by the next test,
+# where the previous test's log_allow regexes also apply.
+
+def _allow_of(item):
+    allow = list(DEFAULT_LOG_ALLOW)
+    for m in item.iter_markers("log_allow"):
+        allow += [re.compile(a) for a in m.args]
+    return allow
+
+
 @pytest.fixture(autouse=True)
 def _sdesk_error_log(request):
     """Remember where the error log ends before a test that uses `desk`; after
@@ -155,34 +171,72 @@ def _sdesk_error_log(request):
         yield
         return
     d = request.getfixturevalue("desk")
-    request.node._sdesk_log = (d, d.log_size())
+    request.node._sdesk_log = (d, d.log_scanned, d.log_size())
     yield
     d.ensure_up()
+
+
+class SdeskTestTimeout(Exception):
+    pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if TEST_TIMEOUT <= 0:
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise SdeskTestTimeout("test still running after SDESK_TEST_TIMEOUT=%d s"
+                               % TEST_TIMEOUT)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.when != "call" or rep.skipped:
+    if rep.when != "call":
         return
     info = getattr(item, "_sdesk_log", None)
     if info is None:
         return
-    d, offset = info
+    d, gap_start, start = info
     time.sleep(0.05)        # lines logged just after the response went out
-    text = d.read_log(offset)
-    if not text:
+    end = d.log_size()
+    allow = _allow_of(item)
+    before = _read_range(d, gap_start, start) if start > gap_start else ""
+    during = _read_range(d, start, end)
+    bad_before = harness.bad_log_lines(before, allow + d.log_prev_allow)
+    bad = harness.bad_log_lines(during, allow)
+    d.log_scanned = end
+    d.log_prev_allow = allow
+    if rep.skipped:
         return
-    allow = list(DEFAULT_LOG_ALLOW)
-    for m in item.iter_markers("log_allow"):
-        allow += [re.compile(a) for a in m.args]
-    bad = harness.bad_log_lines(text, allow)
-    lines = text.splitlines()
-    rep.sections.append(("httpd error log (%s)" % d.backend,
-                         "\n".join(lines[-200:])))
-    if bad and rep.passed:
+    if during:
+        rep.sections.append(("httpd error log (%s)" % d.backend,
+                             "\n".join(during.splitlines()[-200:])))
+    if (bad or bad_before) and rep.passed:
+        msg = []
+        if bad:
+            msg.append("httpd error log (%s) has [warn]/[error] lines that no "
+                       "@pytest.mark.log_allow(regex) of this test allows:\n%s"
+                       % (d.error_log, "\n".join(bad)))
+        if bad_before:
+            msg.append("httpd error log (%s) got [warn]/[error] lines before this test "
+                       "started (at httpd startup, or after the previous test):\n%s"
+                       % (d.error_log, "\n".join(bad_before)))
         rep.outcome = "failed"
-        rep.longrepr = ("httpd error log (%s) has [warn]/[error] lines that no "
-                        "@pytest.mark.log_allow(regex) of this test allows:\n%s"
-                        % (d.error_log, "\n".join(bad)))
+        rep.longrepr = "\n".join(msg)
+
+
+def _read_range(d, start, end):
+    with open(d.error_log, "rb") as f:
+        f.seek(start)
+        return f.read(max(0, end - start)).decode("utf-8", "replace")

@@ -54,10 +54,13 @@ static const struct {
     /* '=' after the first belongs to the value */
     { "q=a=b", NV("q", "a=b") },
     { "cursor=abc==", NV("cursor", "abc==") },
-    /* empty values, with and without '=' */
-    { "q=", NV("q", "") },
-    { "q", NV("q", "") },
-    { "q&scope=mine", NV("q", "", "scope", "mine") },
+    /* empty values, with and without '=', mean "not given" (HTML forms,
+     * API.md's own "?q=&limit=&cursor=") */
+    { "q=", NV(NULL) },
+    { "q", NV(NULL) },
+    { "q&scope=mine", NV("scope", "mine") },
+    { "q=&limit=&cursor=", NV(NULL) },
+    { "q&q", NV(NULL) },
     /* names are decoded too */
     { "%71=x", NV("q", "x") },
     { "sc%6fpe=mine", NV("scope", "mine") },
@@ -129,7 +132,6 @@ static const struct {
     { "scope=mine&scope=mine", "more than once" },
     { "limit=1&q=x&limit=2", "'limit' is given more than once" },
     { "scope=mine&%73cope=queue", "'scope' is given more than once" },
-    { "q&q", "more than once" },
     /* empty parameters */
     { "q=1&&limit=2", "empty parameter" },
     { "scope=mine&&limit=2", "empty parameter" },
