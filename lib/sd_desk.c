@@ -8,6 +8,7 @@
 #include "sd_store_sql.h"
 #include "sd_json.h"
 #include "sd_log.h"
+#include "sd_private.h"
 
 #define I64(v) sd_store_i64((v), p)
 
@@ -23,7 +24,7 @@ static int word(int (*from)(const char *), const char *s)
     return s ? from(s) : -1;
 }
 
-static void ticket_from_row(sd_ticket_t *t, const char **c)
+void sd_desk_ticket_from_row(sd_ticket_t *t, const char **c)
 {
     memset(t, 0, sizeof(*t));
     t->id = sd_store_to_i64(c[0]);
@@ -62,11 +63,14 @@ static void ticket_from_row(sd_ticket_t *t, const char **c)
     t->closed_at = sd_store_to_i64(c[32]);
     t->sla_breached = (int)sd_store_to_i64(c[33]);
     t->version = (int)sd_store_to_i64(c[34]);
+    t->responded_at = sd_store_to_i64(c[35]);
+    t->pending_since = sd_store_to_i64(c[36]);
+    t->paused_seconds = sd_store_to_i64(c[37]);
 }
 
 /* May this user see this ticket at all? Reporters see their own, or their
  * colleagues' where the sysadmin allows it; agents and admins the tenant's. */
-static int may_see(const sd_actor_t *who, const sd_ticket_t *t)
+int sd_desk_may_see(const sd_actor_t *who, const sd_ticket_t *t)
 {
     if (strcmp(t->tenant, who->user->tenant)) return 0;      /* belt and braces */
     if (sd_actor_is_agent(who) || who->conf->colleagues_visible) return 1;
@@ -139,6 +143,11 @@ static apr_status_t create_txn(void *baton, sd_db_t *db, apr_pool_t *p)
                               now, now };
         rv = sd_store_exec(NULL, db, "sdesk_insert_outbox", 7, ob, p);
     }
+    if (rv == APR_SUCCESS) {
+        const char *st[8] = { u->tenant, I64(c->id), I64(c->tier), sd_priority_str(in->priority),
+                              in->category, now, args[25], args[26] };
+        rv = sd_store_exec(NULL, db, "sdesk_insert_stint", 8, st, p);
+    }
     return rv;
 }
 
@@ -154,10 +163,16 @@ apr_status_t sd_desk_ticket_create(sd_ticket_t **pt, sd_db_t *db, const sd_actor
     c.who = who;
     c.in = in;
     c.tier = conf->entry_tier;
-    if (conf->response_target[c.tier])
-        c.response_due = who->now + conf->response_target[c.tier];
-    if (in->priority >= 0 && conf->resolution_target[c.tier][in->priority])
-        c.resolution_due = who->now + conf->resolution_target[c.tier][in->priority];
+    {
+        sd_ticket_t clock;
+        memset(&clock, 0, sizeof(clock));
+        clock.tier = c.tier;
+        clock.priority = in->priority;
+        clock.tier_started_at = who->now;
+        sd_ticket_recompute_dues(&clock, conf);
+        c.response_due = clock.response_due_at;
+        c.resolution_due = clock.resolution_due_at;
+    }
     rv = sd_store_txn(db, create_txn, &c, p);
     if (rv != APR_SUCCESS) return rv;
     sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
@@ -234,8 +249,8 @@ apr_status_t sd_desk_ticket_get(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t 
     if (rv != APR_SUCCESS) return rv;
     if (rows->nrows != 1 || rows->ncols != SD_SQL_TICKET_NCOLS) goto not_found;
     t = apr_palloc(p, sizeof(*t));
-    ticket_from_row(t, rows->cell[0]);
-    if (!may_see(who, t)) goto not_found;
+    sd_desk_ticket_from_row(t, rows->cell[0]);
+    if (!sd_desk_may_see(who, t)) goto not_found;
     if (APR_SUCCESS != (rv = load_children(t, db, who, p))) return rv;
     *pt = t;
     return APR_SUCCESS;
@@ -316,16 +331,26 @@ static const char *binding(const sd_actor_t *who, const sd_ticket_query_t *q, ap
                         who->user->tenant, who->user->user);
 }
 
-/* Escape LIKE metacharacters; the pattern uses ESCAPE '\'. */
-static const char *like_pattern(const char *s, apr_pool_t *p)
+/* The search text as a query of the dialect. SQLite FTS5: every word a
+ * quoted phrase (quotes doubled), so no user text is ever FTS syntax;
+ * PostgreSQL: plainto_tsquery takes plain text as it is. */
+static const char *text_query(const char *q, int kind, apr_pool_t *p)
 {
-    char *out = apr_palloc(p, strlen(s) * 2 + 3), *o = out;
-    *o++ = '%';
-    for (; *s; ++s) {
-        if (*s == '%' || *s == '_' || *s == '\\') *o++ = '\\';
+    char *out, *o;
+    const char *s;
+    int in_word = 0;
+    if (kind == SD_DB_PGSQL) return q;
+    out = o = apr_palloc(p, strlen(q) * 3 + 3);
+    for (s = q; *s; ++s) {
+        if (*s == ' ' || *s == '\t') {
+            if (in_word) { *o++ = '"'; *o++ = ' '; in_word = 0; }
+            continue;
+        }
+        if (!in_word) { *o++ = '"'; in_word = 1; }
+        if (*s == '"') *o++ = '"';
         *o++ = *s;
     }
-    *o++ = '%';
+    if (in_word) *o++ = '"';
     *o = '\0';
     return out;
 }
@@ -356,7 +381,7 @@ apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, 
         return sd_problem_set(prob, SD_EMALFORMED, SD_PT_BAD_CURSOR,
                               "The cursor is not valid for this query.");
 
-#define FRAG(f) do { sql = apr_pstrcat(p, sql, sd_sql_list_frag[f], NULL); \
+#define FRAG(f) do { sql = apr_pstrcat(p, sql, sd_sql_list_fragment(f, db->kind), NULL); \
                      key[klen++] = (char)('a' + (f)); } while (0)
     key[klen++] = 'L';
     args[nargs++] = u->tenant;
@@ -388,10 +413,8 @@ apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, 
     if (q->tier) { FRAG(SD_LF_TIER); args[nargs++] = I64(q->tier); }
     if (q->assignee) { FRAG(SD_LF_ASSIGNEE); args[nargs++] = q->assignee; }
     if (q->q) {
-        const char *pattern = like_pattern(q->q, p);
         FRAG(SD_LF_TEXT);
-        args[nargs++] = pattern;
-        args[nargs++] = pattern;
+        args[nargs++] = text_query(q->q, db->kind, p);
     }
     if (q->cursor) {
         if (by_due) {
@@ -416,7 +439,7 @@ apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, 
     out = apr_array_make(p, q->limit + 1, sizeof(sd_ticket_t *));
     for (i = 0; i < rows->nrows && i < q->limit; ++i) {
         sd_ticket_t *t = apr_palloc(p, sizeof(*t));
-        ticket_from_row(t, rows->cell[i]);
+        sd_desk_ticket_from_row(t, rows->cell[i]);
         APR_ARRAY_PUSH(out, sd_ticket_t *) = t;
     }
     if (rows->nrows > q->limit && out->nelts) {

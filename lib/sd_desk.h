@@ -10,11 +10,17 @@
 #include "sd_store.h"
 #include "sd_ticket.h"
 
+/* Look up another user (an assignee) in the directory. */
+typedef apr_status_t sd_user_lookup_fn(sd_user_t **pu, void *baton, const char *user,
+                                       apr_pool_t *p);
+
 /* Who acts, under which configuration, at what time (Unix seconds). */
 typedef struct {
     const sd_user_t *user;
     const sd_desk_conf_t *conf;
     apr_int64_t now;
+    sd_user_lookup_fn *lookup;        /* NULL: assignment is refused */
+    void *lookup_baton;
 } sd_actor_t;
 
 #define sd_actor_is_agent(a) (((a)->user->roles & (SD_ROLE_AGENT | SD_ROLE_ADMIN)) != 0)
@@ -49,5 +55,60 @@ apr_status_t sd_desk_ticket_get(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t 
 apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, sd_db_t *db,
                                  const sd_actor_t *who, const sd_ticket_query_t *q,
                                  sd_problem_t *prob, apr_pool_t *p);
+
+/* What a PATCH asks to change (sd_desk_patch_from_json). */
+typedef struct {
+    int has_status, has_priority, has_category, has_assignee, has_tier, has_cc,
+        has_description;
+    int status, priority, tier;
+    const char *category, *assignee, *cc_json, *description;
+} sd_ticket_patch_t;
+
+/* Validate a PATCH body (types, vocabulary, lengths). Role rules are
+ * checked by sd_desk_ticket_patch. SD_EINVALID with field errors. */
+apr_status_t sd_desk_patch_from_json(sd_ticket_patch_t *pt, const json_t *body,
+                                     const sd_desk_conf_t *conf, sd_problem_t *prob,
+                                     apr_pool_t *p);
+
+/* If-Match: the ticket version a client saw, or -1 for none / "*". */
+int sd_desk_etag_version(const char *if_match);
+
+/* Agents: status (legal transitions, else SD_ECONFLICT), priority, category,
+ * assignee (an agent of the ticket's tenant and tier, or NULL), tier.
+ * Reporters: cc and description, only while the ticket is new.
+ * if_match >= 0 and not the current version: SD_EPRECONDITION. */
+apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                  apr_int64_t id, const sd_ticket_patch_t *in, int if_match,
+                                  sd_problem_t *prob, apr_pool_t *p);
+
+/* Add a comment; internal ones are for agents. A first public agent comment
+ * records the response; a reporter's comment on a pending ticket reopens it. */
+apr_status_t sd_desk_comment_add(sd_ticket_t **pt, sd_comment_t **pc, sd_db_t *db,
+                                 const sd_actor_t *who, apr_int64_t id, const char *body,
+                                 int internal, sd_problem_t *prob, apr_pool_t *p);
+
+/* Resolved or closed -> open, with a reason (also kept as a public comment);
+ * the tier's clock starts afresh. */
+apr_status_t sd_desk_ticket_reopen(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                   apr_int64_t id, const char *reason, int if_match,
+                                   sd_problem_t *prob, apr_pool_t *p);
+
+/* Agents: to the next tier (at most 4), with a note (also kept as an internal
+ * comment); the clock restarts with that tier's targets. */
+apr_status_t sd_desk_ticket_escalate(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                     apr_int64_t id, const char *note, int if_match,
+                                     sd_problem_t *prob, apr_pool_t *p);
+
+/* Background work, idempotent and safe on several servers at once: record
+ * SLA breaches (event + outbox, once each) and close tickets resolved longer
+ * than conf->autoclose_days ago. Counts what this call did. */
+apr_status_t sd_desk_sla_scan(int *breaches, int *closed, sd_db_t *db,
+                              const sd_desk_conf_t *conf, apr_int64_t now, apr_pool_t *p);
+
+/* The SLA report of a tenant for tiers started in [from, to): JSON owned by
+ * p, and the same as CSV text. */
+apr_status_t sd_desk_sla_report(json_t **pj, const char **csv, sd_db_t *db,
+                                const sd_actor_t *who, apr_int64_t from, apr_int64_t to,
+                                sd_problem_t *prob, apr_pool_t *p);
 
 #endif /* SD_DESK_H */

@@ -40,6 +40,46 @@ static const stmt_t stmts[] = {
     { "sdesk_list_events",
       "SELECT id, at, actor, kind, field, old_value, new_value, note FROM ticket_events"
       " WHERE tenant = %s AND ticket_id = %s ORDER BY id", NULL },
+    { "sdesk_get_ticket_for_update",
+      "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE tenant = %s AND id = %s",
+      "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE tenant = %s AND id = %s FOR UPDATE" },
+    { "sdesk_update_ticket",
+      "UPDATE tickets SET status = %s, priority = %s, category = %s, assignee = %s, tier = %s,"
+      " cc = %s, description = %s, tier_started_at = %s, response_due_at = %s,"
+      " resolution_due_at = %s, responded_at = %s, first_response_at = %s, resolved_at = %s,"
+      " closed_at = %s, pending_since = %s, paused_seconds = %s, sla_breached = %s,"
+      " updated_at = %s, version = version + 1"
+      " WHERE tenant = %s AND id = %s AND version = %s", NULL },
+    { "sdesk_insert_comment",
+      "INSERT INTO comments (tenant, ticket_id, author, author_name, body, internal, created_at)"
+      " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id", NULL },
+    { "sdesk_insert_stint",
+      "INSERT INTO ticket_tiers (tenant, ticket_id, tier, priority, category, started_at,"
+      " response_due_at, resolution_due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", NULL },
+    { "sdesk_update_stint",
+      "UPDATE ticket_tiers SET priority = %s, category = %s, response_due_at = %s,"
+      " resolution_due_at = %s, responded_at = %s, breached = %s"
+      " WHERE tenant = %s AND ticket_id = %s AND ended_at IS NULL", NULL },
+    { "sdesk_end_stint",
+      "UPDATE ticket_tiers SET ended_at = %s, outcome = %s"
+      " WHERE tenant = %s AND ticket_id = %s AND ended_at IS NULL", NULL },
+    /* The background scans look across tenants by nature; every write they
+     * lead to names the ticket's tenant. */
+    { "sdesk_scan_breaches",
+      "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE status IN ('new', 'open', 'pending')"
+      " AND ((responded_at IS NULL AND response_due_at < CAST(%s AS BIGINT)"
+      "       AND (sla_breached & 1) = 0)"
+      "   OR (status <> 'pending' AND resolution_due_at < CAST(%s AS BIGINT)"
+      "       AND (sla_breached & 2) = 0))"
+      " ORDER BY id LIMIT 200", NULL },
+    { "sdesk_scan_autoclose",
+      "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE status = 'resolved'"
+      " AND resolved_at < CAST(%s AS BIGINT) ORDER BY id LIMIT 200", NULL },
+    { "sdesk_report_stints",
+      "SELECT tier, priority, category, started_at, response_due_at, resolution_due_at,"
+      " responded_at, ended_at, outcome, breached FROM ticket_tiers"
+      " WHERE tenant = %s AND started_at >= CAST(%s AS BIGINT)"
+      " AND started_at < CAST(%s AS BIGINT)", NULL },
     { NULL, NULL, NULL }
 };
 
@@ -56,7 +96,7 @@ const char *sd_store_sql(const char *label, int kind)
 /* Fragments of the ticket list (sd_desk composes them, caching each shape). */
 const char *const sd_sql_list_head =
     "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE tenant = %s";
-const char *const sd_sql_list_frag[SD_LF_COUNT] = {
+static const char *const list_frag[SD_LF_COUNT] = {
     [SD_LF_REPORTER]     = " AND reporter = %s",
     [SD_LF_STATUS]       = " AND status = %s",
     [SD_LF_ACTIVE]       = " AND status IN ('new', 'open', 'pending')",
@@ -66,12 +106,20 @@ const char *const sd_sql_list_frag[SD_LF_COUNT] = {
     [SD_LF_TIER]         = " AND tier = %s",
     [SD_LF_TIERS]        = " AND tier IN (%s, %s, %s, %s)",
     [SD_LF_ASSIGNEE]     = " AND assignee = %s",
-    [SD_LF_TEXT]         = " AND (subject LIKE %s ESCAPE '\\' OR description LIKE %s ESCAPE '\\')",
+    /* the parameter is an FTS5 query of quoted phrases built by sd_desk */
+    [SD_LF_TEXT]         = " AND id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH %s)",
     [SD_LF_AFTER_ID]     = " AND id < %s",
     /* The expression has no type affinity in SQLite: cast the text
      * parameter, or integers never compare equal to it. */
     [SD_LF_AFTER_DUE]    = " AND (" SD_SQL_DUE " > CAST(%s AS BIGINT) OR (" SD_SQL_DUE
                            " = CAST(%s AS BIGINT) AND id > %s))",
 };
+const char *sd_sql_list_fragment(int f, int kind)
+{
+    if (f == SD_LF_TEXT && kind == SD_DB_PGSQL)
+        return " AND search @@ plainto_tsquery('simple', %s)";
+    return (f >= 0 && f < SD_LF_COUNT) ? list_frag[f] : "";
+}
+
 const char *const sd_sql_list_order_id = " ORDER BY id DESC LIMIT %s";
 const char *const sd_sql_list_order_due = " ORDER BY " SD_SQL_DUE ", id LIMIT %s";

@@ -8,8 +8,9 @@
     " environment, service, encounter_id, device_id, device_model, device_os," \
     " device_app_version, page_url, cc, context, reporter, reporter_name, reporter_email," \
     " assignee, known_issue_id, created_at, updated_at, tier_started_at, response_due_at," \
-    " resolution_due_at, first_response_at, resolved_at, closed_at, sla_breached, version"
-#define SD_SQL_TICKET_NCOLS 35
+    " resolution_due_at, first_response_at, resolved_at, closed_at, sla_breached, version," \
+    " responded_at, pending_since, paused_seconds"
+#define SD_SQL_TICKET_NCOLS 38
 
 /* Queue order: resolution due time, tickets without one (tier 4) last. */
 #define SD_SQL_DUE "COALESCE(resolution_due_at, 253402300799)"
@@ -21,7 +22,8 @@ typedef enum {
 } sd_list_frag_e;
 
 extern const char *const sd_sql_list_head;
-extern const char *const sd_sql_list_frag[SD_LF_COUNT];
+/* The fragment for the connection's dialect. */
+const char *sd_sql_list_fragment(int f, int kind);
 extern const char *const sd_sql_list_order_id;
 extern const char *const sd_sql_list_order_due;
 

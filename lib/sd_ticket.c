@@ -36,8 +36,79 @@ void sd_desk_conf_default(sd_desk_conf_t *c, apr_pool_t *p)
         c->response_target[t] = (apr_int64_t)hours_resp[t] * 3600;
         for (pr = 0; pr < SD_PRIO_COUNT; ++pr)
             c->resolution_target[t][pr] = (apr_int64_t)min_res[t][pr] * 60;
+        /* A patient-safety ticket cannot wait for Monday morning. */
+        c->resolution_rtc[t][SD_PRIO_CRITICAL] = 1;
     }
     c->at_risk_share = 0.75;
+    sd_sla_calendar_default(&c->calendar, p);
+    c->autoclose_days = 7;
+}
+
+int sd_ticket_transition_ok(int from, int to)
+{
+    static const int ok[SD_ST_COUNT][SD_ST_COUNT] = {
+        /*            new open pend res clo */
+        /* new */    { 0,  1,   1,   1,  0 },
+        /* open */   { 0,  0,   1,   1,  0 },
+        /* pending */{ 0,  1,   0,   1,  0 },
+        /* resolved*/{ 0,  0,   0,   0,  1 },
+        /* closed */ { 0,  0,   0,   0,  0 },
+    };
+    if (from < 0 || from >= SD_ST_COUNT || to < 0 || to >= SD_ST_COUNT) return 0;
+    return ok[from][to];
+}
+
+void sd_ticket_recompute_dues(sd_ticket_t *t, const sd_desk_conf_t *c)
+{
+    int tier = t->tier, pr = t->priority;
+    apr_int64_t target;
+    if (tier < SD_TIER_MIN || tier > SD_TIER_MAX || pr < 0 || pr >= SD_PRIO_COUNT) return;
+    target = c->response_target[tier];
+    t->response_due_at = target ? sd_sla_add(&c->calendar, t->tier_started_at, target,
+                                             c->response_rtc[tier]) : 0;
+    target = c->resolution_target[tier][pr];
+    t->resolution_due_at = target ? sd_sla_add(&c->calendar, t->tier_started_at,
+                                               target + t->paused_seconds,
+                                               c->resolution_rtc[tier][pr]) : 0;
+}
+
+static int resolution_rtc(const sd_ticket_t *t, const sd_desk_conf_t *c)
+{
+    if (t->tier < SD_TIER_MIN || t->tier > SD_TIER_MAX || t->priority < 0) return 0;
+    return c->resolution_rtc[t->tier][t->priority];
+}
+
+void sd_ticket_set_status(sd_ticket_t *t, int status, const sd_desk_conf_t *c, apr_int64_t now)
+{
+    if (t->status == status) return;
+    if (t->status == SD_ST_PENDING && t->pending_since) {
+        /* waiting on the reporter is not the desk's time */
+        t->paused_seconds += sd_sla_between(&c->calendar, t->pending_since, now,
+                                            resolution_rtc(t, c));
+        t->pending_since = 0;
+        sd_ticket_recompute_dues(t, c);
+    }
+    if (status == SD_ST_PENDING) t->pending_since = now;
+    if (status == SD_ST_RESOLVED) t->resolved_at = now;
+    if (status == SD_ST_CLOSED) {
+        t->closed_at = now;
+        if (!t->resolved_at) t->resolved_at = now;
+    }
+    if (status == SD_ST_OPEN || status == SD_ST_NEW || status == SD_ST_PENDING) {
+        t->resolved_at = 0;
+        t->closed_at = 0;
+    }
+    t->status = status;
+}
+
+void sd_ticket_restart_clock(sd_ticket_t *t, const sd_desk_conf_t *c, apr_int64_t now)
+{
+    t->tier_started_at = now;
+    t->responded_at = 0;
+    t->paused_seconds = 0;
+    t->sla_breached = 0;
+    if (t->status == SD_ST_PENDING) t->pending_since = now;
+    sd_ticket_recompute_dues(t, c);
 }
 
 int sd_desk_conf_has_category(const sd_desk_conf_t *c, const char *cat)
@@ -226,28 +297,42 @@ apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_de
     return APR_SUCCESS;
 }
 
+/* Share of a target used by `now`, in the target's own time (business or
+ * round the clock), pauses excluded. */
+static double share_used(const sd_desk_conf_t *c, apr_int64_t start, apr_int64_t now,
+                         apr_int64_t paused, apr_int64_t target, int rtc)
+{
+    apr_int64_t used;
+    if (target <= 0) return 0;
+    used = sd_sla_between(&c->calendar, start, now, rtc) - paused;
+    return used <= 0 ? 0 : (double)used / (double)target;
+}
+
 const char *sd_ticket_sla(const sd_ticket_t *t, const sd_desk_conf_t *c, apr_int64_t now)
 {
     int done = (t->status == SD_ST_RESOLVED || t->status == SD_ST_CLOSED);
-    int at_risk = 0;
+    int at_risk = 0, tier = t->tier, pr = t->priority;
     apr_int64_t start = t->tier_started_at ? t->tier_started_at : t->created_at;
 
     if (t->sla_breached) return "breached";
     /* A resolved or closed ticket's SLA is final: judge it when it was done. */
     if (done && (t->resolved_at || t->closed_at)) now = t->resolved_at ? t->resolved_at : t->closed_at;
-    if (!t->first_response_at && t->response_due_at) {
+    if (tier < SD_TIER_MIN || tier > SD_TIER_MAX || pr < 0 || pr >= SD_PRIO_COUNT) return "ok";
+    if (!t->responded_at && t->response_due_at) {
         if (now > t->response_due_at) return "breached";
-        if (t->response_due_at > start
-            && (double)(now - start) >= c->at_risk_share * (double)(t->response_due_at - start))
+        if (!done && share_used(c, start, now, 0, c->response_target[tier],
+                                c->response_rtc[tier]) >= c->at_risk_share)
             at_risk = 1;
     }
-    if (!done && t->resolution_due_at) {
+    /* Pending: the resolution clock is paused, it can neither run late nor
+     * come close to it. */
+    if (!done && t->status != SD_ST_PENDING && t->resolution_due_at) {
         if (now > t->resolution_due_at) return "breached";
-        if (t->resolution_due_at > start
-            && (double)(now - start) >= c->at_risk_share * (double)(t->resolution_due_at - start))
+        if (share_used(c, start, now, t->paused_seconds, c->resolution_target[tier][pr],
+                       c->resolution_rtc[tier][pr]) >= c->at_risk_share)
             at_risk = 1;
     }
-    return (at_risk && !done) ? "at-risk" : "ok";
+    return at_risk ? "at-risk" : "ok";
 }
 
 static json_t *jstr(const char *s)

@@ -8,6 +8,7 @@
 #include "sd.h"
 #include "sd_problem.h"
 #include "sd_priority.h"
+#include "sd_sla.h"
 
 /* What the desk is configured with (read-only after start-up). */
 typedef struct {
@@ -16,10 +17,15 @@ typedef struct {
     apr_array_header_t *categories;    /* const char * */
     int entry_tier;
     int colleagues_visible;            /* reporters may use scope=tenant */
-    /* SLA targets in seconds per tier (1..4) and priority; 0 = none */
+    /* SLA targets in seconds per tier (1..4) and priority; 0 = none.
+     * *_rtc: the target runs round the clock instead of business hours. */
     apr_int64_t response_target[SD_TIER_MAX + 1];
+    int response_rtc[SD_TIER_MAX + 1];
     apr_int64_t resolution_target[SD_TIER_MAX + 1][SD_PRIO_COUNT];
+    int resolution_rtc[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     double at_risk_share;              /* share of a target used that is "at-risk" */
+    sd_calendar_t calendar;            /* business hours, holidays, zone */
+    int autoclose_days;                /* resolved -> closed after this many days; 0 never */
 } sd_desk_conf_t;
 
 void sd_desk_conf_default(sd_desk_conf_t *c, apr_pool_t *p);
@@ -62,7 +68,10 @@ typedef struct {
     apr_int64_t created_at, updated_at, tier_started_at;
     apr_int64_t response_due_at, resolution_due_at;
     apr_int64_t first_response_at, resolved_at, closed_at;
-    int sla_breached;
+    apr_int64_t responded_at;     /* first public agent answer in the current tier */
+    apr_int64_t pending_since;    /* waiting on the reporter since (clock paused) */
+    apr_int64_t paused_seconds;   /* business seconds paused in the current tier */
+    int sla_breached;             /* SD_SLA_BREACH_* bits */
     int version;
     /* Loaded for the full view only (NULL otherwise). */
     apr_array_header_t *comments;     /* sd_comment_t */
@@ -75,6 +84,23 @@ typedef struct {
  * SD_EINVALID with field errors in prob. */
 apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_desk_conf_t *conf,
                                  int is_agent, sd_problem_t *prob, apr_pool_t *p);
+
+#define SD_SLA_BREACH_RESPONSE   0x01
+#define SD_SLA_BREACH_RESOLUTION 0x02
+
+/* May an agent move a ticket from status `from` to `to` by PATCH? (Reopening
+ * resolved/closed tickets goes through sd_desk_ticket_reopen.) */
+int sd_ticket_transition_ok(int from, int to);
+
+/* Set the status at `now`, keeping the clock right: entering pending pauses
+ * the resolution clock, leaving it adds the business time paused and moves
+ * the due time; resolved/closed stamp their times. */
+void sd_ticket_set_status(sd_ticket_t *t, int status, const sd_desk_conf_t *conf,
+                          apr_int64_t now);
+/* Start the clock of the current tier afresh at `now` (new tier, reopen). */
+void sd_ticket_restart_clock(sd_ticket_t *t, const sd_desk_conf_t *conf, apr_int64_t now);
+/* Recompute both due times from the tier's start, priority and pauses. */
+void sd_ticket_recompute_dues(sd_ticket_t *t, const sd_desk_conf_t *conf);
 
 /* "SD-<id>" */
 const char *sd_ticket_key(apr_int64_t id, apr_pool_t *p);

@@ -252,14 +252,14 @@ def test_filters(desk):
 
 
 @pytest.mark.parametrize("params", [
-    {"status": "bogus"}, {"status": ""}, {"status": "NEW"}, {"status": "new,open"},
+    {"status": "bogus"}, {"status": "NEW"}, {"status": "new,open"},
     {"tier": "9"}, {"tier": "0"}, {"tier": "5"}, {"tier": "abc"}, {"tier": "-1"},
-    {"tier": "2.0"}, {"tier": ""},
+    {"tier": "2.0"},
     {"priority": "x"}, {"priority": "Critical"},
     {"category": "nope"},
-    {"scope": "bogus"}, {"scope": ""}, {"scope": "all"},
+    {"scope": "bogus"}, {"scope": "all"},
     {"foo": "1"}, {"id": "1"}, {"tenant": "south-clinic"},
-])
+], ids=lambda p: "&".join("%s=%s" % kv for kv in p.items()))
 def test_bad_parameter_is_400(desk, params):
     r = client(desk, "tom").get(desk.api("/tickets"), params=params)
     assert_problem(r, 400, "invalid-parameter")
@@ -274,7 +274,7 @@ def test_repeated_parameter_is_400(desk, query):
     assert_problem(r, 400, "invalid-parameter")
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "101", "1e3", "abc", "", "1.5", "99999999999999999999",
+@pytest.mark.parametrize("limit", ["0", "-1", "101", "1e3", "abc", "1.5", "99999999999999999999",
                                    " 5", "0x10"])
 def test_bad_limit_is_400(desk, limit):
     r = client(desk, "alice").get(desk.api("/tickets"), params={"limit": limit})
@@ -363,14 +363,16 @@ def test_forged_cursor_is_400(desk):
         "random-short": b64url(os.urandom(12)),
         "abc": "abc",
         "not-base64": "!!!!$$$$",
-        "huge": "A" * 10000,
+        "huge": "A" * 4000,
     }
     for name, bad in forged.items():
         if bad == cur:
             continue
         r = s.get(desk.api("/tickets"), params={"limit": "1", "cursor": bad})
         assert r.status_code == 400, "%s: %s" % (name, describe(r))
-        assert_problem(r, 400, "invalid-cursor")
+        # an over-long value may be refused as a parameter before it is decoded
+        assert_problem(r, 400, ("invalid-cursor", "invalid-parameter") if name == "huge"
+                       else "invalid-cursor")
 
 
 def test_cursor_bound_to_its_query(desk):
@@ -393,9 +395,16 @@ def test_cursor_bound_to_its_query(desk):
     assert_json(r, 200)
 
 
-def test_empty_cursor_is_400(desk):
-    r = client(desk, "alice").get(desk.api("/tickets"), params={"cursor": ""})
-    assert_problem(r, 400, ("invalid-cursor", "invalid-parameter"))
+def test_empty_values_mean_not_given(desk):
+    """API.md's own example sends `?q=&limit=&cursor=`, as HTML forms do:
+    an empty value is the same as leaving the parameter out."""
+    s = client(desk, "tom")
+    for _ in range(2):
+        create_ticket(desk, client(desk, "alice"))
+    plain = assert_json(s.get(desk.api("/tickets")), 200)
+    empty = assert_json(s.get(desk.api("/tickets") + "?q=&limit=&cursor=&status=&tier=&scope="), 200)
+    assert [it["id"] for it in empty["items"]] == [it["id"] for it in plain["items"]]
+    assert len(empty["items"]) <= 25
 
 
 # ---- tenant isolation in lists ------------------------------------------------------

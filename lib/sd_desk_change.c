@@ -1,0 +1,684 @@
+/* Changes to existing tickets: PATCH, comments, reopen, escalate, and the
+ * background SLA scan. Every change goes through save(): one UPDATE with a
+ * version check, one event per changed field, the tier stint kept right, an
+ * outbox row where someone should hear of it. All inside one transaction. */
+#include <string.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+
+#include "sd_desk.h"
+#include "sd_json.h"
+#include "sd_log.h"
+#include "sd_private.h"
+#include "sd_store_sql.h"
+
+#define I64(v) sd_store_i64((v), p)
+#define OPT64(v) ((v) ? sd_store_i64((v), p) : NULL)
+
+/* ---- PATCH input ------------------------------------------------------------ */
+
+apr_status_t sd_desk_patch_from_json(sd_ticket_patch_t *pt, const json_t *body,
+                                     const sd_desk_conf_t *c, sd_problem_t *prob,
+                                     apr_pool_t *p)
+{
+    const sd_json_field_t fields[] = {
+        { "status",      SD_JT_STRING, 0, 32 },
+        { "priority",    SD_JT_STRING, 0, 32 },
+        { "category",    SD_JT_STRING, 0, 64 },
+        { "assignee",    SD_JT_STRING, SD_JF_NULLABLE, 256 },
+        { "tier",        SD_JT_INT,    0, 0 },
+        { "cc",          SD_JT_ARRAY,  0, c->limits.max_cc },
+        { "description", SD_JT_TEXT,   0, c->limits.max_description },
+    };
+    const json_t *v;
+    const char *s;
+    json_t *out;
+    apr_size_t i;
+
+    memset(pt, 0, sizeof(*pt));
+    sd_json_check(body, fields, sizeof(fields) / sizeof(fields[0]), "", prob);
+    if ((s = sd_json_str(body, "status"))) {
+        pt->has_status = 1;
+        if ((pt->status = sd_status_from_str(s)) < 0)
+            sd_problem_field(prob, "status", "is not one of the allowed values (see /meta)");
+    }
+    if ((s = sd_json_str(body, "priority"))) {
+        pt->has_priority = 1;
+        if ((pt->priority = sd_priority_from_str(s)) < 0)
+            sd_problem_field(prob, "priority", "is not one of the allowed values (see /meta)");
+    }
+    if ((s = sd_json_str(body, "category"))) {
+        pt->has_category = 1;
+        pt->category = apr_pstrdup(p, s);
+        if (!sd_desk_conf_has_category(c, s))
+            sd_problem_field(prob, "category", "is not one of the configured categories");
+    }
+    if ((v = json_object_get(body, "assignee"))) {
+        pt->has_assignee = 1;
+        if (json_is_string(v) && !sd_str_blank(json_string_value(v)))
+            pt->assignee = apr_pstrdup(p, json_string_value(v));
+    }
+    if ((v = json_object_get(body, "tier")) && json_is_integer(v)) {
+        pt->has_tier = 1;
+        pt->tier = (int)json_integer_value(v);
+        if (json_integer_value(v) < SD_TIER_MIN || json_integer_value(v) > SD_TIER_MAX)
+            sd_problem_field(prob, "tier", "must be 1 to 4");
+    }
+    if ((v = json_object_get(body, "cc")) && json_is_array(v)) {
+        const json_t *a;
+        pt->has_cc = 1;
+        out = sd_json_own(p, json_array());
+        json_array_foreach(v, i, a) {
+            if (!json_is_string(a) || !sd_ticket_email_ok(json_string_value(a)))
+                sd_problem_field(prob, apr_psprintf(p, "cc[%lu]", (unsigned long)i),
+                                 "is not an e-mail address");
+            else
+                json_array_append_new(out, json_string(json_string_value(a)));
+        }
+        pt->cc_json = sd_json_dump(out, p);
+    }
+    if ((s = sd_json_str(body, "description"))) {
+        pt->has_description = 1;
+        pt->description = apr_pstrdup(p, s);
+        if (sd_str_blank(s)) sd_problem_field(prob, "description", "must not be blank");
+    }
+    if (sd_problem_has_errors(prob))
+        return sd_problem_set(prob, SD_EINVALID, SD_PT_INVALID, "One or more fields are invalid.");
+    return APR_SUCCESS;
+}
+
+int sd_desk_etag_version(const char *if_match)
+{
+    const char *v;
+    if (!if_match) return -1;
+    while (*if_match == ' ') ++if_match;
+    if (!strcmp(if_match, "*")) return -1;
+    if (!strncmp(if_match, "W/", 2)) if_match += 2;
+    /* ours: "t<id>-v<version>-<view>" */
+    v = strstr(if_match, "-v");
+    if (if_match[0] != '"' || if_match[1] != 't' || !v) return -2;   /* never matches */
+    return atoi(v + 2) > 0 ? atoi(v + 2) : -2;
+}
+
+/* ---- the one writer ------------------------------------------------------------ */
+
+typedef enum { STINT_KEEP = 0, STINT_NEW, STINT_END } stint_op_e;
+
+typedef struct {
+    const char *kind;         /* event kind */
+    const char *field, *old_value, *new_value, *note;
+    const char *notify;       /* outbox kind, or NULL */
+} extra_event_t;
+
+static apr_status_t add_event(apr_int64_t *pid, sd_db_t *db, const sd_ticket_t *t,
+                              const char *actor, apr_int64_t now, const char *kind,
+                              const char *field, const char *old_v, const char *new_v,
+                              const char *note, apr_pool_t *p)
+{
+    const char *args[9] = { t->tenant, I64(t->id), I64(now), actor, kind, field, old_v, new_v,
+                            note };
+    sd_rows_t *rows;
+    apr_status_t rv = sd_store_select(&rows, db, "sdesk_insert_event", 9, args, p);
+    if (rv != APR_SUCCESS) return rv;
+    if (rows->nrows != 1) return SD_EINTERNAL;
+    *pid = sd_store_to_i64(rows->cell[0][0]);
+    return APR_SUCCESS;
+}
+
+static apr_status_t add_outbox(sd_db_t *db, const sd_ticket_t *t, apr_int64_t event_id,
+                               const char *kind, apr_int64_t now, apr_pool_t *p)
+{
+    const char *args[7] = {
+        t->tenant, I64(t->id), I64(event_id), kind,
+        apr_psprintf(p, "{\"ticket_id\":%" APR_INT64_T_FMT ",\"event_id\":%" APR_INT64_T_FMT "}",
+                     t->id, event_id),
+        I64(now), I64(now)
+    };
+    return sd_store_exec(NULL, db, "sdesk_insert_outbox", 7, args, p);
+}
+
+static int str_differs(const char *a, const char *b)
+{
+    if (!a || !b) return a != b;
+    return strcmp(a, b) != 0;
+}
+
+static apr_status_t stint_insert(sd_db_t *db, const sd_ticket_t *t, apr_pool_t *p)
+{
+    const char *args[8] = { t->tenant, I64(t->id), I64(t->tier), sd_priority_str(t->priority),
+                            t->category, I64(t->tier_started_at), OPT64(t->response_due_at),
+                            OPT64(t->resolution_due_at) };
+    return sd_store_exec(NULL, db, "sdesk_insert_stint", 8, args, p);
+}
+
+static apr_status_t stint_end(sd_db_t *db, const sd_ticket_t *t, apr_int64_t now,
+                              const char *outcome, apr_pool_t *p)
+{
+    const char *args[4] = { I64(now), outcome, t->tenant, I64(t->id) };
+    return sd_store_exec(NULL, db, "sdesk_end_stint", 4, args, p);
+}
+
+/* Write t (changed from old) with its events, stint and outbox rows. */
+static apr_status_t save(sd_db_t *db, const char *actor, apr_int64_t now, const sd_ticket_t *old,
+                         sd_ticket_t *t, stint_op_e stint, const char *outcome,
+                         const extra_event_t *extra, int nextra, apr_pool_t *p)
+{
+    const char *args[21];
+    apr_status_t rv;
+    apr_int64_t ev;
+    int n, i, done_before, done_now;
+
+    t->updated_at = now;
+    args[0] = sd_status_str(t->status);
+    args[1] = sd_priority_str(t->priority);
+    args[2] = t->category;
+    args[3] = t->assignee;
+    args[4] = I64(t->tier);
+    args[5] = t->cc_json ? t->cc_json : "[]";
+    args[6] = t->description;
+    args[7] = I64(t->tier_started_at);
+    args[8] = OPT64(t->response_due_at);
+    args[9] = OPT64(t->resolution_due_at);
+    args[10] = OPT64(t->responded_at);
+    args[11] = OPT64(t->first_response_at);
+    args[12] = OPT64(t->resolved_at);
+    args[13] = OPT64(t->closed_at);
+    args[14] = OPT64(t->pending_since);
+    args[15] = I64(t->paused_seconds);
+    args[16] = I64(t->sla_breached);
+    args[17] = I64(now);
+    args[18] = t->tenant;
+    args[19] = I64(t->id);
+    args[20] = I64(old->version);
+    if (APR_SUCCESS != (rv = sd_store_exec(&n, db, "sdesk_update_ticket", 21, args, p)))
+        return rv;
+    if (n != 1) return SD_ECONFLICT;          /* changed under us: the caller retries */
+    t->version = old->version + 1;
+
+#define FIELD_EVENT(name, o, nw, notify) do { \
+        if (APR_SUCCESS != (rv = add_event(&ev, db, t, actor, now, name, name, o, nw, NULL, p))) \
+            return rv; \
+        if ((notify) && APR_SUCCESS != (rv = add_outbox(db, t, ev, notify, now, p))) return rv; \
+    } while (0)
+    if (old->status != t->status)
+        FIELD_EVENT("status", sd_status_str(old->status), sd_status_str(t->status),
+                    "ticket.status");
+    if (old->priority != t->priority)
+        FIELD_EVENT("priority", sd_priority_str(old->priority), sd_priority_str(t->priority),
+                    NULL);
+    if (str_differs(old->category, t->category))
+        FIELD_EVENT("category", old->category, t->category, NULL);
+    if (str_differs(old->assignee, t->assignee))
+        FIELD_EVENT("assignee", old->assignee, t->assignee, t->assignee ? "ticket.assigned" : NULL);
+    if (old->tier != t->tier && stint != STINT_NEW)
+        FIELD_EVENT("tier", I64(old->tier), I64(t->tier), "ticket.tier");
+    if (str_differs(old->cc_json, t->cc_json))
+        FIELD_EVENT("cc", old->cc_json, t->cc_json, NULL);
+    if (str_differs(old->description, t->description))
+        FIELD_EVENT("description", NULL, NULL, NULL);   /* the text itself stays out of the trail */
+#undef FIELD_EVENT
+    for (i = 0; i < nextra; ++i) {
+        rv = add_event(&ev, db, t, actor, now, extra[i].kind, extra[i].field, extra[i].old_value,
+                       extra[i].new_value, extra[i].note, p);
+        if (rv == APR_SUCCESS && extra[i].notify)
+            rv = add_outbox(db, t, ev, extra[i].notify, now, p);
+        if (rv != APR_SUCCESS) return rv;
+    }
+
+    /* The stint: the ticket's stay in its tier, for the SLA report. */
+    done_before = old->status == SD_ST_RESOLVED || old->status == SD_ST_CLOSED;
+    done_now = t->status == SD_ST_RESOLVED || t->status == SD_ST_CLOSED;
+    if (stint == STINT_NEW) {
+        if (!done_before && APR_SUCCESS != (rv = stint_end(db, old, now, outcome, p))) return rv;
+        return stint_insert(db, t, p);
+    }
+    if (stint == STINT_END || (done_now && !done_before))
+        return stint_end(db, t, now, outcome ? outcome : "resolved", p);
+    {
+        const char *sargs[8] = { sd_priority_str(t->priority), t->category,
+                                 OPT64(t->response_due_at), OPT64(t->resolution_due_at),
+                                 OPT64(t->responded_at), I64(t->sla_breached), t->tenant,
+                                 I64(t->id) };
+        return sd_store_exec(NULL, db, "sdesk_update_stint", 8, sargs, p);
+    }
+}
+
+/* Load for change inside the transaction (FOR UPDATE on PostgreSQL). */
+static apr_status_t load(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who, apr_int64_t id,
+                         int if_match, sd_problem_t *prob, apr_pool_t *p)
+{
+    const char *args[2] = { who->user->tenant, I64(id) };
+    sd_rows_t *rows;
+    sd_ticket_t *t;
+    apr_status_t rv = sd_store_select(&rows, db, "sdesk_get_ticket_for_update", 2, args, p);
+    *pt = NULL;
+    if (rv != APR_SUCCESS) return rv;
+    if (rows->nrows != 1 || rows->ncols != SD_SQL_TICKET_NCOLS) goto not_found;
+    t = apr_palloc(p, sizeof(*t));
+    sd_desk_ticket_from_row(t, rows->cell[0]);
+    if (!sd_desk_may_see(who, t)) goto not_found;
+    if (if_match != -1 && if_match != t->version)
+        return sd_problem_set(prob, SD_EPRECONDITION, SD_PT_PRECONDITION,
+                              "The ticket has changed since you loaded it (If-Match). "
+                              "Reload it and try again.");
+    *pt = t;
+    return APR_SUCCESS;
+not_found:
+    return sd_problem_set(prob, SD_ENOTFOUND, SD_PT_NOT_FOUND,
+                          "There is no ticket %" APR_INT64_T_FMT " that you can see.", id);
+}
+
+/* Colleagues may read each other's tickets where the sysadmin allows it, but
+ * only the reporter (or an agent) acts on one. */
+static apr_status_t may_act(const sd_actor_t *who, const sd_ticket_t *t, sd_problem_t *prob)
+{
+    if (sd_actor_is_agent(who) || !strcmp(t->reporter, who->user->user)) return APR_SUCCESS;
+    return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                          "Only the reporter or a support agent can change this ticket.");
+}
+
+static sd_ticket_t *copy(const sd_ticket_t *t, apr_pool_t *p)
+{
+    sd_ticket_t *c = apr_palloc(p, sizeof(*c));
+    *c = *t;
+    return c;
+}
+
+/* After the transaction, the ticket as the caller may see it. */
+static apr_status_t reload(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                           apr_int64_t id, sd_problem_t *prob, apr_pool_t *p)
+{
+    return sd_desk_ticket_get(pt, db, who, id, prob, p);
+}
+
+/* ---- PATCH ------------------------------------------------------------------------ */
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t id;
+    int if_match;
+    const sd_ticket_patch_t *in;
+    const sd_user_t *assignee;
+    sd_problem_t *prob;
+} patch_t;
+
+static apr_status_t patch_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    patch_t *b = baton;
+    const sd_ticket_patch_t *in = b->in;
+    const sd_desk_conf_t *c = b->who->conf;
+    apr_int64_t now = b->who->now;
+    sd_ticket_t *old, *t;
+    stint_op_e stint = STINT_KEEP;
+    apr_status_t rv;
+
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, b->if_match, b->prob, p))) return rv;
+    if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
+    t = copy(old, p);
+    if (!sd_actor_is_agent(b->who)) {
+        if (old->status != SD_ST_NEW)
+            return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                                  "The ticket is being worked on; add a comment instead.");
+        if (in->has_cc) t->cc_json = in->cc_json;
+        if (in->has_description) t->description = in->description;
+        return save(db, b->who->user->user, now, old, t, STINT_KEEP, NULL, NULL, 0, p);
+    }
+    if (in->has_status && in->status != old->status) {
+        if (!sd_ticket_transition_ok(old->status, in->status))
+            return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                                  "A ticket cannot go from %s to %s%s.",
+                                  sd_status_str(old->status), sd_status_str(in->status),
+                                  (old->status >= SD_ST_RESOLVED && in->status < SD_ST_RESOLVED)
+                                  ? " by an edit; reopen it with a reason" : "");
+        sd_ticket_set_status(t, in->status, c, now);
+    }
+    if (in->has_priority) t->priority = in->priority;
+    if (in->has_category) t->category = in->category;
+    if (in->has_cc) t->cc_json = in->cc_json;
+    if (in->has_description) t->description = in->description;
+    if (in->has_tier && in->tier != old->tier) {
+        t->tier = in->tier;
+        t->assignee = NULL;                    /* the new tier's agents take it from here */
+        sd_ticket_restart_clock(t, c, now);
+        stint = STINT_NEW;
+    }
+    else if (t->priority != old->priority) {
+        sd_ticket_recompute_dues(t, c);
+    }
+    if (in->has_assignee) {
+        t->assignee = in->assignee;
+        if (b->assignee && !(b->assignee->tiers & (1 << t->tier))) {
+            sd_problem_field(b->prob, "assignee", "is not an agent of tier %d", t->tier);
+            return sd_problem_set(b->prob, SD_EINVALID, SD_PT_INVALID,
+                                  "The assignee must be an agent of the ticket's tier.");
+        }
+    }
+    if (stint == STINT_NEW) {
+        extra_event_t moved = { "tier", "tier", I64(old->tier), I64(t->tier), NULL, "ticket.tier" };
+        return save(db, b->who->user->user, now, old, t, STINT_NEW, "moved", &moved, 1, p);
+    }
+    return save(db, b->who->user->user, now, old, t, STINT_KEEP, NULL, NULL, 0, p);
+}
+
+apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                  apr_int64_t id, const sd_ticket_patch_t *in, int if_match,
+                                  sd_problem_t *prob, apr_pool_t *p)
+{
+    patch_t b = { who, id, if_match, in, NULL, prob };
+    apr_status_t rv;
+    sd_user_t *a = NULL;
+
+    *pt = NULL;
+    if (!sd_actor_is_agent(who)) {
+        if (in->has_status || in->has_priority || in->has_category || in->has_assignee
+            || in->has_tier)
+            return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                                  "Only support agents change status, priority, category, "
+                                  "assignee or tier; you may edit cc and description while "
+                                  "the ticket is new.");
+    }
+    else if (in->has_assignee && in->assignee) {
+        /* Looked up before the transaction: no directory call under a lock. */
+        if (!who->lookup)
+            return sd_problem_set(prob, SD_EUNAVAILABLE, SD_PT_DIR_DOWN,
+                                  "The directory is not available for assignment.");
+        rv = who->lookup(&a, who->lookup_baton, in->assignee, p);
+        if (rv == SD_ENOUSER || (rv == APR_SUCCESS && (strcmp(a->tenant, who->user->tenant)
+                                                       || !(a->roles & SD_ROLE_AGENT)))) {
+            sd_problem_field(prob, "assignee", "is not a support agent of your organisation");
+            return sd_problem_set(prob, SD_EINVALID, SD_PT_INVALID,
+                                  "The assignee must be an agent of the ticket's tenant and tier.");
+        }
+        if (rv != APR_SUCCESS)
+            return sd_problem_set(prob, SD_EUNAVAILABLE, SD_PT_DIR_DOWN,
+                                  "The user directory cannot be reached right now.");
+        b.assignee = a;
+    }
+    rv = sd_store_txn(db, patch_txn, &b, p);
+    if (rv != APR_SUCCESS) return rv;
+    return reload(pt, db, who, id, prob, p);
+}
+
+/* ---- comments ---------------------------------------------------------------------- */
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t id;
+    const char *body;
+    int internal;
+    apr_int64_t comment_id;
+    sd_problem_t *prob;
+} comment_t;
+
+static apr_status_t comment_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    comment_t *b = baton;
+    const sd_user_t *u = b->who->user;
+    apr_int64_t now = b->who->now;
+    sd_ticket_t *old, *t;
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int agent = sd_actor_is_agent(b->who);
+    extra_event_t ev = { "comment", b->internal ? "internal" : "public", NULL, NULL, NULL,
+                         b->internal ? NULL : "ticket.comment" };
+
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, -1, b->prob, p))) return rv;
+    if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
+    if (old->status == SD_ST_CLOSED)
+        return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                              "The ticket is closed; reopen it with a reason to continue.");
+    {
+        const char *args[7] = { u->tenant, I64(old->id), u->user, u->name ? u->name : u->user,
+                                b->body, b->internal ? "1" : "0", I64(now) };
+        rv = sd_store_select(&rows, db, "sdesk_insert_comment", 7, args, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows != 1) return SD_EINTERNAL;
+        b->comment_id = sd_store_to_i64(rows->cell[0][0]);
+    }
+    t = copy(old, p);
+    if (agent && !b->internal) {
+        if (!t->first_response_at) t->first_response_at = now;
+        if (!t->responded_at) t->responded_at = now;
+    }
+    else if (!agent && old->status == SD_ST_PENDING) {
+        sd_ticket_set_status(t, SD_ST_OPEN, b->who->conf, now);   /* the reporter answered */
+    }
+    ev.new_value = I64(b->comment_id);
+    return save(db, u->user, now, old, t, STINT_KEEP, NULL, &ev, 1, p);
+}
+
+apr_status_t sd_desk_comment_add(sd_ticket_t **pt, sd_comment_t **pc, sd_db_t *db,
+                                 const sd_actor_t *who, apr_int64_t id, const char *body,
+                                 int internal, sd_problem_t *prob, apr_pool_t *p)
+{
+    comment_t b = { who, id, body, internal, 0, prob };
+    apr_status_t rv;
+    int i;
+
+    *pt = NULL;
+    *pc = NULL;
+    if (internal && !sd_actor_is_agent(who))
+        return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                              "Internal comments are for support agents.");
+    rv = sd_store_txn(db, comment_txn, &b, p);
+    if (rv == APR_SUCCESS) rv = reload(pt, db, who, id, prob, p);
+    if (rv != APR_SUCCESS) return rv;
+    for (i = 0; (*pt)->comments && i < (*pt)->comments->nelts; ++i) {
+        sd_comment_t *cm = &APR_ARRAY_IDX((*pt)->comments, i, sd_comment_t);
+        if (cm->id == b.comment_id) *pc = cm;
+    }
+    return *pc ? APR_SUCCESS : SD_EINTERNAL;
+}
+
+/* ---- reopen and escalate ---------------------------------------------------------- */
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t id;
+    int if_match;
+    const char *text;
+    sd_problem_t *prob;
+} action_t;
+
+static apr_status_t insert_comment(sd_db_t *db, const sd_actor_t *who, const sd_ticket_t *t,
+                                   const char *body, int internal, apr_pool_t *p)
+{
+    const sd_user_t *u = who->user;
+    const char *args[7] = { u->tenant, I64(t->id), u->user, u->name ? u->name : u->user, body,
+                            internal ? "1" : "0", I64(who->now) };
+    sd_rows_t *rows;
+    return sd_store_select(&rows, db, "sdesk_insert_comment", 7, args, p);
+}
+
+static apr_status_t reopen_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    action_t *b = baton;
+    sd_ticket_t *old, *t;
+    apr_status_t rv;
+    extra_event_t ev = { "reopened", "status", NULL, "open", b->text, "ticket.reopened" };
+
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, b->if_match, b->prob, p))) return rv;
+    if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
+    if (old->status != SD_ST_RESOLVED && old->status != SD_ST_CLOSED)
+        return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                              "Only a resolved or closed ticket can be reopened; this one is %s.",
+                              sd_status_str(old->status));
+    t = copy(old, p);
+    ev.old_value = sd_status_str(old->status);
+    t->status = SD_ST_OPEN;          /* directly: no "status" field event, "reopened" says it */
+    t->resolved_at = 0;
+    t->closed_at = 0;
+    sd_ticket_restart_clock(t, b->who->conf, b->who->now);
+    if (APR_SUCCESS != (rv = insert_comment(db, b->who, t, b->text, 0, p))) return rv;
+    {
+        /* save() records status changes as "status" events: mark the old
+         * status equal so only "reopened" is written, then write the new. */
+        sd_ticket_t *o2 = copy(old, p);
+        o2->status = SD_ST_OPEN;
+        rv = save(db, b->who->user->user, b->who->now, o2, t, STINT_NEW, "resolved", &ev, 1, p);
+    }
+    return rv;
+}
+
+apr_status_t sd_desk_ticket_reopen(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                   apr_int64_t id, const char *reason, int if_match,
+                                   sd_problem_t *prob, apr_pool_t *p)
+{
+    action_t b = { who, id, if_match, reason, prob };
+    apr_status_t rv;
+    *pt = NULL;
+    rv = sd_store_txn(db, reopen_txn, &b, p);
+    return rv == APR_SUCCESS ? reload(pt, db, who, id, prob, p) : rv;
+}
+
+static apr_status_t escalate_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    action_t *b = baton;
+    sd_ticket_t *old, *t;
+    apr_status_t rv;
+    extra_event_t ev = { "escalated", "tier", NULL, NULL, b->text, "ticket.escalated" };
+
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, b->if_match, b->prob, p))) return rv;
+    if (old->status == SD_ST_RESOLVED || old->status == SD_ST_CLOSED)
+        return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                              "A %s ticket is not escalated; reopen it first.",
+                              sd_status_str(old->status));
+    if (old->tier >= SD_TIER_MAX)
+        return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                              "The ticket is already at tier %d, the last one.", SD_TIER_MAX);
+    t = copy(old, p);
+    t->tier = old->tier + 1;
+    t->assignee = NULL;
+    sd_ticket_restart_clock(t, b->who->conf, b->who->now);
+    ev.old_value = I64(old->tier);
+    ev.new_value = I64(t->tier);
+    if (APR_SUCCESS != (rv = insert_comment(db, b->who, t, b->text, 1, p))) return rv;
+    return save(db, b->who->user->user, b->who->now, old, t, STINT_NEW, "escalated", &ev, 1, p);
+}
+
+apr_status_t sd_desk_ticket_escalate(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                     apr_int64_t id, const char *note, int if_match,
+                                     sd_problem_t *prob, apr_pool_t *p)
+{
+    action_t b = { who, id, if_match, note, prob };
+    apr_status_t rv;
+    *pt = NULL;
+    if (!sd_actor_is_agent(who))
+        return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                              "Escalation is for support agents.");
+    rv = sd_store_txn(db, escalate_txn, &b, p);
+    return rv == APR_SUCCESS ? reload(pt, db, who, id, prob, p) : rv;
+}
+
+/* ---- background scan ---------------------------------------------------------------- */
+
+typedef struct {
+    const sd_desk_conf_t *conf;
+    const sd_ticket_t *row;      /* as scanned; re-read under the lock */
+    apr_int64_t now;
+    int did;
+} scan_t;
+
+static apr_status_t breach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    scan_t *b = baton;
+    sd_user_t sys = { "system", NULL, "system", NULL, b->row->tenant, SD_ROLE_ADMIN, 0 };
+    sd_actor_t who = { &sys, b->conf, b->now, NULL, NULL };
+    sd_ticket_t *old, *t;
+    extra_event_t ev[2];
+    sd_problem_t prob;
+    apr_status_t rv;
+    int n = 0;
+
+    sd_problem_init(&prob, p);
+    b->did = 0;
+    if (APR_SUCCESS != (rv = load(&old, db, &who, b->row->id, -1, &prob, p)))
+        return rv == SD_ENOTFOUND ? APR_SUCCESS : rv;
+    t = copy(old, p);
+    if (!t->responded_at && t->response_due_at && t->response_due_at < b->now
+        && !(t->sla_breached & SD_SLA_BREACH_RESPONSE) && t->status < SD_ST_RESOLVED) {
+        extra_event_t e = { "sla-breached", "response", NULL, NULL, NULL, "ticket.sla_breached" };
+        e.new_value = sd_store_i64(t->response_due_at, p);
+        ev[n++] = e;
+        t->sla_breached |= SD_SLA_BREACH_RESPONSE;
+    }
+    if (t->resolution_due_at && t->resolution_due_at < b->now && t->status != SD_ST_PENDING
+        && !(t->sla_breached & SD_SLA_BREACH_RESOLUTION) && t->status < SD_ST_RESOLVED) {
+        extra_event_t e = { "sla-breached", "resolution", NULL, NULL, NULL, "ticket.sla_breached" };
+        e.new_value = sd_store_i64(t->resolution_due_at, p);
+        ev[n++] = e;
+        t->sla_breached |= SD_SLA_BREACH_RESOLUTION;
+    }
+    if (!n) return APR_SUCCESS;               /* another server was first */
+    b->did = n;
+    return save(db, "system", b->now, old, t, STINT_KEEP, NULL, ev, n, p);
+}
+
+static apr_status_t close_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    scan_t *b = baton;
+    sd_user_t sys = { "system", NULL, "system", NULL, b->row->tenant, SD_ROLE_ADMIN, 0 };
+    sd_actor_t who = { &sys, b->conf, b->now, NULL, NULL };
+    sd_ticket_t *old, *t;
+    sd_problem_t prob;
+    apr_status_t rv;
+
+    sd_problem_init(&prob, p);
+    b->did = 0;
+    if (APR_SUCCESS != (rv = load(&old, db, &who, b->row->id, -1, &prob, p)))
+        return rv == SD_ENOTFOUND ? APR_SUCCESS : rv;
+    if (old->status != SD_ST_RESOLVED) return APR_SUCCESS;
+    t = copy(old, p);
+    sd_ticket_set_status(t, SD_ST_CLOSED, b->conf, b->now);
+    b->did = 1;
+    return save(db, "system", b->now, old, t, STINT_KEEP, NULL, NULL, 0, p);
+}
+
+static apr_status_t scan(int *count, sd_db_t *db, const char *label, int nargs,
+                         const char **args, sd_store_txn_fn *fn, const sd_desk_conf_t *conf,
+                         apr_int64_t now, apr_pool_t *p)
+{
+    sd_rows_t *rows;
+    apr_pool_t *each;
+    apr_status_t rv;
+    int i;
+
+    *count = 0;
+    if (APR_SUCCESS != (rv = sd_store_select(&rows, db, label, nargs, args, p))) return rv;
+    apr_pool_create(&each, p);
+    for (i = 0; i < rows->nrows && rv == APR_SUCCESS; ++i) {
+        sd_ticket_t t;
+        scan_t b;
+        apr_pool_clear(each);
+        sd_desk_ticket_from_row(&t, rows->cell[i]);
+        b.conf = conf;
+        b.row = &t;
+        b.now = now;
+        b.did = 0;
+        rv = sd_store_txn(db, fn, &b, each);
+        if (rv == SD_ECONFLICT) rv = APR_SUCCESS;     /* another server changed it first */
+        if (rv == APR_SUCCESS && b.did) ++*count;
+    }
+    apr_pool_destroy(each);
+    return rv;
+}
+
+apr_status_t sd_desk_sla_scan(int *breaches, int *closed, sd_db_t *db,
+                              const sd_desk_conf_t *conf, apr_int64_t now, apr_pool_t *p)
+{
+    const char *args[2] = { I64(now), I64(now) };
+    apr_status_t rv;
+
+    *breaches = *closed = 0;
+    rv = scan(breaches, db, "sdesk_scan_breaches", 2, args, breach_txn, conf, now, p);
+    if (rv == APR_SUCCESS && conf->autoclose_days > 0) {
+        const char *cargs[1] = { I64(now - (apr_int64_t)conf->autoclose_days * 86400) };
+        rv = scan(closed, db, "sdesk_scan_autoclose", 1, cargs, close_txn, conf, now, p);
+    }
+    if (*breaches || *closed) {
+        sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
+               SDLOGNO(00101) "SLA scan: %d breach(es) recorded, %d ticket(s) closed",
+               *breaches, *closed);
+    }
+    return rv;
+}

@@ -1,0 +1,13 @@
+/* Internals shared between files of lib/ (like jansson's jsonp_ layer).
+ * Not an API: nothing outside lib/ includes this. */
+#ifndef SD_PRIVATE_H
+#define SD_PRIVATE_H
+
+#include "sd_desk.h"
+
+/* Map a row of SD_SQL_TICKET_COLS. Strings point into the row. */
+void sd_desk_ticket_from_row(sd_ticket_t *t, const char **cells);
+/* Tenant and role visibility of one ticket. */
+int sd_desk_may_see(const sd_actor_t *who, const sd_ticket_t *t);
+
+#endif /* SD_PRIVATE_H */
