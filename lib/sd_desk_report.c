@@ -88,8 +88,14 @@ static json_t *group_json(group_t *g, json_t *j)
 
 static const char *csv_num(json_t *v, apr_pool_t *p)
 {
-    if (json_is_integer(v)) return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    if (json_is_real(v)) return apr_psprintf(p, "%g", json_real_value(v));
+    if (json_is_integer(v)) return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                                (apr_int64_t)json_integer_value(v));
+    if (json_is_real(v)) {
+        char *t = apr_psprintf(p, "%.3f", json_real_value(v)), *e = t + strlen(t) - 1;
+        while (*e == '0') *e-- = '\0';            /* 0.500 -> 0.5, 2.000 -> 2 */
+        if (*e == '.') *e = '\0';
+        return t;
+    }
     return "";
 }
 

@@ -17,7 +17,9 @@
  * serves the preamble and the data. */
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "sd_multipart.h"
@@ -27,6 +29,10 @@
 #define DEF_MAX_FILE_PARTS   1
 #define DEF_MAX_PREAMBLE     (4 * 1024)
 #define DEF_MAX_EPILOGUE     (4 * 1024)
+
+/* Part numbers in messages count from 1, for people; this is the number of
+ * the part whose headers are being read. */
+#define PARTNO(mp) ((mp)->parts + 1)
 
 typedef enum {
     ST_PREAMBLE,     /* before the first boundary: discarded */
@@ -239,7 +245,7 @@ static apr_status_t parse_disposition(sd_multipart_t *mp, const char *v)
 {
     apr_pool_t *p = mp->part_pool;
     const char *type, *attr, *val, *fn = NULL, *fnx = NULL, *name = NULL;
-    int r, idx = mp->parts;
+    int r, idx = PARTNO(mp);
 
     if (!(type = parse_type(&v, p)) || strcmp(type, "form-data")) {
         return fail(mp, SD_EMALFORMED, "part %d: Content-Disposition is not form-data", idx);
@@ -276,9 +282,8 @@ static apr_status_t parse_disposition(sd_multipart_t *mp, const char *v)
 /* One complete header line (without its CRLF, NUL-terminated in place). */
 static apr_status_t header_line(sd_multipart_t *mp, char *line)
 {
-    const char *s = line, *v;
-    char *e;
-    int idx = mp->parts;
+    char *s = line, *v, *e;
+    int idx = PARTNO(mp);
 
     /* obs-fold (RFC 9112 5.2) is deprecated and nobody sends it in
      * form-data; accepting it would only add a second way to read a header. */
@@ -289,9 +294,9 @@ static apr_status_t header_line(sd_multipart_t *mp, char *line)
     if (s == line || *s != ':') {
         return fail(mp, SD_EMALFORMED, "part %d: malformed header line", idx);
     }
-    *(char *)s = '\0';
-    v = skip_ows(s + 1);
-    e = line + strlen(v) + (apr_size_t)(v - line);
+    *s = '\0';
+    for (v = s + 1; *v == ' ' || *v == '\t'; v++) ;
+    e = v + strlen(v);
     while (e > v && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
 
     if (!strcasecmp(line, "Content-Disposition")) {
@@ -315,7 +320,7 @@ static apr_status_t header_line(sd_multipart_t *mp, char *line)
 static apr_status_t headers_done(sd_multipart_t *mp)
 {
     apr_status_t rv;
-    int idx = mp->parts;
+    int idx = PARTNO(mp);
 
     if (!mp->have_cd) {
         return fail(mp, SD_EMALFORMED, "part %d has no Content-Disposition: form-data header",
@@ -328,8 +333,7 @@ static apr_status_t headers_done(sd_multipart_t *mp)
         return fail(mp, SD_EMALFORMED, "more than %d file part%s", mp->lim.max_file_parts,
                     mp->lim.max_file_parts == 1 ? "" : "s");
     }
-    mp->part.index = idx;
-    mp->parts++;
+    mp->part.index = mp->parts++;
     mp->state = ST_DATA;
     mp->match = 0;
     if (mp->cbs.begin && APR_SUCCESS != (rv = mp->cbs.begin(mp->baton, &mp->part))) {
@@ -358,13 +362,13 @@ static apr_size_t feed_headers(sd_multipart_t *mp, const char *buf, apr_size_t l
         int c = (unsigned char)buf[i];
         if (++mp->header_bytes > mp->lim.max_header_bytes) {
             fail(mp, SD_EMALFORMED, "part %d: headers longer than %" APR_SIZE_T_FMT " bytes",
-                 mp->parts, mp->lim.max_header_bytes);
+                 PARTNO(mp), mp->lim.max_header_bytes);
             return i + 1;
         }
         if (mp->cr) {
             mp->cr = 0;
             if (c != '\n') {
-                fail(mp, SD_EMALFORMED, "part %d: CR without LF in the headers", mp->parts);
+                fail(mp, SD_EMALFORMED, "part %d: CR without LF in the headers", PARTNO(mp));
                 return i + 1;
             }
             if (mp->line_len == 0) {
@@ -379,11 +383,11 @@ static apr_size_t feed_headers(sd_multipart_t *mp, const char *buf, apr_size_t l
             mp->cr = 1;
         }
         else if (c == '\n') {
-            fail(mp, SD_EMALFORMED, "part %d: header line ends in LF without CR", mp->parts);
+            fail(mp, SD_EMALFORMED, "part %d: header line ends in LF without CR", PARTNO(mp));
             return i + 1;
         }
         else if ((c < ' ' && c != '\t') || c == 0x7f) {
-            fail(mp, SD_EMALFORMED, "part %d: control character in the headers", mp->parts);
+            fail(mp, SD_EMALFORMED, "part %d: control character in the headers", PARTNO(mp));
             return i + 1;
         }
         else {
@@ -580,11 +584,11 @@ apr_status_t sd_multipart_finish(sd_multipart_t *mp)
         return fail(mp, SD_EMALFORMED, "the body does not contain the boundary");
     case ST_HEADERS:
         return fail(mp, SD_EMALFORMED, "the body ends inside the headers of part %d",
-                    mp->parts);
+                    PARTNO(mp));
     case ST_DATA:
         return fail(mp, SD_EMALFORMED,
                     "the body ends inside part %d: the closing boundary is missing",
-                    mp->parts - 1);
+                    mp->parts);
     default:
         return fail(mp, SD_EMALFORMED, "the body ends without the closing boundary");
     }

@@ -57,7 +57,7 @@ apr_int64_t sd_sla_add(const sd_calendar_t *cal, apr_int64_t start, apr_int64_t 
 apr_int64_t sd_sla_between(const sd_calendar_t *cal, apr_int64_t from, apr_int64_t to,
                            int round_the_clock);
 
-/* "30m", "4h", "1h30m", "2d" (24 h days), "90" (minutes), "none" (0).
+/* "30m", "4h", "1h30m", "2d" (24 h days), "45s", "90" (minutes), "none" (0).
  * -1 when malformed. */
 apr_int64_t sd_sla_parse_duration(const char *s);
 

@@ -21,6 +21,7 @@
 #include "sdesk_config.h"
 #include "sdesk_http.h"
 #include "sdesk_api.h"
+#include "sdesk_watchdog.h"
 #include "sd_log.h"
 #include "sd_json.h"
 #include "sd_store.h"
@@ -163,10 +164,12 @@ static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     sd_json_init();
     sd_log_set(log_cb, log_level_cb, NULL);
     for (vs = s; vs; vs = vs->next) sdesk_config_resolve(sdesk_config_srv(vs), pconf);
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, SDLOGNO(00513) "mod_sdesk %s ready",
-                     MOD_SDESK_VERSION);
-    }
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    /* The scan runs where the desk is served; a server without it needs none. */
+    if (sdesk_bases && sdesk_bases->nelts && sdesk_watchdog_init(pconf, s) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, SDLOGNO(00513) "mod_sdesk %s ready",
+                 MOD_SDESK_VERSION);
     return OK;
 }
 

@@ -23,5 +23,10 @@ int sdesk_api_meta(sdesk_req_t *rq);
 int sdesk_api_tickets_list(sdesk_req_t *rq);
 int sdesk_api_tickets_create(sdesk_req_t *rq);
 int sdesk_api_ticket_get(sdesk_req_t *rq);
+int sdesk_api_ticket_patch(sdesk_req_t *rq);
+int sdesk_api_comment_add(sdesk_req_t *rq);
+int sdesk_api_ticket_reopen(sdesk_req_t *rq);
+int sdesk_api_ticket_escalate(sdesk_req_t *rq);
+int sdesk_api_report_sla(sdesk_req_t *rq);
 
 #endif /* SDESK_API_H */

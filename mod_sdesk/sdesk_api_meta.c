@@ -66,16 +66,36 @@ int sdesk_api_meta(sdesk_req_t *rq)
     json_object_set_new(j, "priority_matrix", m);
     sla = json_array();
     for (t = SD_TIER_MIN; t <= SD_TIER_MAX; ++t) {
-        json_t *res = json_object();
-        for (i = 0; i < SD_PRIO_COUNT; ++i)
+        json_t *res = json_object(), *rtc = json_object();
+        for (i = 0; i < SD_PRIO_COUNT; ++i) {
             json_object_set_new(res, sd_priority_str(i), c->resolution_target[t][i]
                                 ? json_integer(c->resolution_target[t][i] / 60) : json_null());
-        json_array_append_new(sla, json_pack("{s:i, s:o, s:o}", "tier", t,
+            json_object_set_new(rtc, sd_priority_str(i), json_boolean(c->resolution_rtc[t][i]));
+        }
+        json_array_append_new(sla, json_pack("{s:i, s:o, s:b, s:o, s:o}", "tier", t,
             "response_minutes", c->response_target[t]
                 ? json_integer(c->response_target[t] / 60) : json_null(),
-            "resolution_minutes", res));
+            "response_round_the_clock", c->response_rtc[t],
+            "resolution_minutes", res, "resolution_round_the_clock", rtc));
     }
     json_object_set_new(j, "sla", sla);
+    {
+        static const char *const days[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+        json_t *week = json_object();
+        int d, k;
+        for (d = 0; d < 7; ++d) {
+            json_t *ranges = json_array();
+            for (k = 0; k < c->calendar.nranges[d]; ++k)
+                json_array_append_new(ranges, json_string(apr_psprintf(rq->r->pool,
+                    "%02d:%02d-%02d:%02d", c->calendar.range_start[d][k] / 60,
+                    c->calendar.range_start[d][k] % 60, c->calendar.range_end[d][k] / 60,
+                    c->calendar.range_end[d][k] % 60)));
+            json_object_set_new(week, days[d], ranges);
+        }
+        json_object_set_new(j, "business_hours", json_pack("{s:o, s:s, s:i, s:f}",
+            "week", week, "time_zone", c->calendar.zone_name ? c->calendar.zone_name : "UTC",
+            "holidays", c->calendar.holidays->nelts, "at_risk_share", c->at_risk_share));
+    }
     json_object_set_new(j, "limits", json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
         "max_body", (json_int_t)c->limits.max_body, "max_depth", c->limits.max_depth,
         "max_subject", c->limits.max_subject, "max_description", c->limits.max_description,

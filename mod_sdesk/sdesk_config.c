@@ -35,6 +35,18 @@ void *sdesk_config_create_srv(apr_pool_t *p, server_rec *s)
     sc->max_body = sc->max_depth = sc->max_subject = sc->max_description = UNSET;
     sc->max_field = UNSET;
     sd_priority_matrix_unset(&sc->matrix);
+    sc->at_risk = sc->autoclose_days = sc->scan_interval = UNSET;
+    {
+        int t, pr;
+        for (t = 0; t <= SD_TIER_MAX; ++t) {
+            sc->response_target[t] = UNSET;
+            sc->response_rtc[t] = UNSET;
+            for (pr = 0; pr < SD_PRIO_COUNT; ++pr) {
+                sc->resolution_target[t][pr] = UNSET;
+                sc->resolution_rtc[t][pr] = UNSET;
+            }
+        }
+    }
     return sc;
 }
 
@@ -54,6 +66,17 @@ void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     PICK(max_body); PICK(max_depth); PICK(max_subject); PICK(max_description); PICK(max_field);
     sd_priority_matrix_merge(&out->matrix, &base->matrix, &add->matrix);
     PICKP(categories);
+    PICKP(hours); PICKP(holidays); PICKP(zone);
+    PICK(at_risk); PICK(autoclose_days); PICK(scan_interval);
+    for (t = 0; t <= SD_TIER_MAX; ++t) {
+        int pr;
+        PICK(response_target[t]);
+        PICK(response_rtc[t]);
+        for (pr = 0; pr < SD_PRIO_COUNT; ++pr) {
+            PICK(resolution_target[t][pr]);
+            PICK(resolution_rtc[t][pr]);
+        }
+    }
     return out;
 }
 
@@ -86,6 +109,30 @@ void sdesk_config_resolve(sdesk_srv_conf_t *sc, apr_pool_t *p)
     if (sc->max_subject != UNSET) d->limits.max_subject = sc->max_subject;
     if (sc->max_description != UNSET) d->limits.max_description = sc->max_description;
     if (sc->max_field != UNSET) d->limits.max_field = sc->max_field;
+    if (sc->hours) {
+        memcpy(d->calendar.nranges, sc->hours->nranges, sizeof(d->calendar.nranges));
+        memcpy(d->calendar.range_start, sc->hours->range_start, sizeof(d->calendar.range_start));
+        memcpy(d->calendar.range_end, sc->hours->range_end, sizeof(d->calendar.range_end));
+    }
+    if (sc->holidays) d->calendar.holidays = sc->holidays;
+    if (sc->zone) {
+        d->calendar.zone = sc->zone->zone;
+        d->calendar.fixed_offset = sc->zone->fixed_offset;
+        d->calendar.zone_name = sc->zone->zone_name;
+    }
+    for (t = SD_TIER_MIN; t <= SD_TIER_MAX; ++t) {
+        int pr;
+        if (sc->response_target[t] != UNSET) d->response_target[t] = sc->response_target[t];
+        if (sc->response_rtc[t] != UNSET) d->response_rtc[t] = sc->response_rtc[t];
+        for (pr = 0; pr < SD_PRIO_COUNT; ++pr) {
+            if (sc->resolution_target[t][pr] != UNSET)
+                d->resolution_target[t][pr] = sc->resolution_target[t][pr];
+            if (sc->resolution_rtc[t][pr] != UNSET)
+                d->resolution_rtc[t][pr] = sc->resolution_rtc[t][pr];
+        }
+    }
+    if (sc->at_risk != UNSET) d->at_risk_share = sc->at_risk / 100.0;
+    if (sc->autoclose_days != UNSET) d->autoclose_days = sc->autoclose_days;
     sc->desk = d;
 
     dc->url = sc->dir_url;
@@ -105,6 +152,7 @@ void sdesk_config_resolve(sdesk_srv_conf_t *sc, apr_pool_t *p)
     dc->timeout = apr_time_from_sec(sc->timeout != UNSET ? sc->timeout : 2);
     sc->dirc = dc;
     sc->retry_after_s = sc->retry_after != UNSET ? sc->retry_after : 5;
+    sc->scan_interval_s = sc->scan_interval != UNSET ? sc->scan_interval : 60;
 }
 
 /* ---- directive handlers ---------------------------------------------------- */
@@ -310,6 +358,123 @@ static const char *cmd_base(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
+/* ---- SLA ----------------------------------------------------------------------- */
+
+static const char *cmd_hours(cmd_parms *cmd, void *dc, const char *args)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = srv_only(cmd), *why = NULL;
+    int first = !sc->hours;
+    (void)dc;
+    if (err) return err;
+    if (first) {
+        sc->hours = apr_pcalloc(cmd->pool, sizeof(*sc->hours));
+        sd_sla_calendar_default(sc->hours, cmd->pool);
+    }
+    /* the first line of a server replaces the default week; more lines add */
+    if (sd_sla_parse_hours(sc->hours, args, first, &why, cmd->pool) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->cmd->name, args, why);
+    return NULL;
+}
+
+static const char *cmd_holiday(cmd_parms *cmd, void *dc, const char *arg)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = srv_only(cmd), *why = NULL;
+    sd_calendar_t tmp;
+    (void)dc;
+    if (err) return err;
+    if (!sc->holidays) sc->holidays = apr_array_make(cmd->pool, 8, sizeof(apr_int64_t));
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.holidays = sc->holidays;
+    if (sd_sla_add_holiday(&tmp, arg, &why, cmd->pool) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    return NULL;
+}
+
+static const char *cmd_timezone(cmd_parms *cmd, void *dc, const char *arg)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = srv_only(cmd), *why = NULL;
+    (void)dc;
+    if (err) return err;
+    sc->zone = apr_pcalloc(cmd->pool, sizeof(*sc->zone));
+    sd_sla_calendar_default(sc->zone, cmd->pool);
+    if (sd_sla_set_zone(sc->zone, arg, &why, cmd->pool) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, why);
+    return NULL;
+}
+
+/* "24x7" or "business" as an optional last word */
+static int clock_word(const char *w, int *rtc)
+{
+    if (!w || !*w) return 1;
+    if (!strcasecmp(w, "24x7")) { *rtc = 1; return 1; }
+    if (!strcasecmp(w, "business")) { *rtc = 0; return 1; }
+    return 0;
+}
+
+static const char *cmd_response(cmd_parms *cmd, void *dc, const char *tier, const char *dur,
+                                const char *clock)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = srv_only(cmd);
+    apr_int64_t t, secs = sd_sla_parse_duration(dur);
+    int rtc = 0;
+    (void)dc;
+    if (err) return err;
+    if (!sd_query_int(&t, tier, SD_TIER_MIN, SD_TIER_MAX))
+        return apr_psprintf(cmd->pool, "%s: tier '%s' is out of range, expected 1..4",
+                            cmd->cmd->name, tier);
+    if (secs < 0)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration such as 30m, 4h, 1h30m, "
+                            "2d or none", cmd->cmd->name, dur);
+    if (!clock_word(clock, &rtc))
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither 24x7 nor business",
+                            cmd->cmd->name, clock);
+    sc->response_target[t] = secs;
+    sc->response_rtc[t] = rtc;
+    return NULL;
+}
+
+static const char *cmd_resolution(cmd_parms *cmd, void *dc, const char *args)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = srv_only(cmd), *w[5];
+    apr_int64_t t, secs;
+    int n = 0, pr, rtc = 0;
+    (void)dc;
+    if (err) return err;
+    while (n < 5 && *(w[n] = ap_getword_conf(cmd->pool, &args))) ++n;
+    if (n < 3 || n > 4)
+        return apr_psprintf(cmd->pool, "%s takes: tier priority duration [24x7|business] "
+                            "(e.g. '2 high 8h')", cmd->cmd->name);
+    if (!sd_query_int(&t, w[0], SD_TIER_MIN, SD_TIER_MAX))
+        return apr_psprintf(cmd->pool, "%s: tier '%s' is out of range, expected 1..4",
+                            cmd->cmd->name, w[0]);
+    if ((pr = sd_priority_from_str(w[1])) < 0)
+        return apr_psprintf(cmd->pool, "%s: priority '%s' is not one of critical, urgent, "
+                            "high, normal", cmd->cmd->name, w[1]);
+    if ((secs = sd_sla_parse_duration(w[2])) < 0)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration such as 30m, 4h, 1h30m, "
+                            "2d or none", cmd->cmd->name, w[2]);
+    if (!clock_word(n == 4 ? w[3] : NULL, &rtc))
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither 24x7 nor business",
+                            cmd->cmd->name, w[3]);
+    sc->resolution_target[t][pr] = secs;
+    sc->resolution_rtc[t][pr] = rtc;
+    return NULL;
+}
+
+static const char *cmd_sla_int(cmd_parms *cmd, void *dc, const char *arg)
+{
+    int *slot = (int *)((char *)srv(cmd) + (apr_size_t)cmd->info);
+    (void)dc;
+    if (!strcmp(cmd->cmd->name, SDESK_AT_RISK)) return set_int(cmd, arg, 1, 99, slot);
+    if (!strcmp(cmd->cmd->name, SDESK_AUTOCLOSE)) return set_int(cmd, arg, 0, 3650, slot);
+    return set_int(cmd, arg, 1, 3600, slot);
+}
+
 #define OFF(f) (void *)APR_OFFSETOF(sdesk_srv_conf_t, f)
 
 const command_rec sdesk_cmds[] = {
@@ -357,6 +522,22 @@ const command_rec sdesk_cmds[] = {
         "Longest short text field (service, encounter id, device) in characters (default 200)"),
     AP_INIT_TAKE1(SDESK_RETRY_AFTER, cmd_seconds, OFF(retry_after), RSRC_CONF,
         "Seconds given in Retry-After when the directory or database is unavailable (default 5)"),
+    AP_INIT_RAW_ARGS(SDESK_HOURS, cmd_hours, NULL, RSRC_CONF,
+        "Business hours: days and ranges, e.g. 'Mon-Fri 08:00-16:00' (repeatable)"),
+    AP_INIT_ITERATE(SDESK_HOLIDAY, cmd_holiday, NULL, RSRC_CONF,
+        "Holidays (YYYY-MM-DD) on which the business-hours clock stands still"),
+    AP_INIT_TAKE1(SDESK_TIMEZONE, cmd_timezone, NULL, RSRC_CONF,
+        "Zone of the business hours: UTC, an offset such as +03:00, or e.g. Europe/Berlin"),
+    AP_INIT_TAKE23(SDESK_RESPONSE, cmd_response, NULL, RSRC_CONF,
+        "Response target of a tier: tier duration [24x7|business]"),
+    AP_INIT_RAW_ARGS(SDESK_RESOLUTION, cmd_resolution, NULL, RSRC_CONF,
+        "Resolution-or-escalation target: tier priority duration [24x7|business]"),
+    AP_INIT_TAKE1(SDESK_AT_RISK, cmd_sla_int, OFF(at_risk), RSRC_CONF,
+        "Percent of a target used at which a ticket is at-risk (default 75)"),
+    AP_INIT_TAKE1(SDESK_AUTOCLOSE, cmd_sla_int, OFF(autoclose_days), RSRC_CONF,
+        "Days after which resolved tickets close by themselves; 0 never (default 7)"),
+    AP_INIT_TAKE1(SDESK_SCAN_INTERVAL, cmd_sla_int, OFF(scan_interval), RSRC_CONF,
+        "Seconds between two SLA scans of the background job (default 60)"),
     AP_INIT_TAKE1(SDESK_BASE, cmd_base, NULL, ACCESS_CONF,
         "URL path the desk is served under, where it is not the <Location> of "
         "SetHandler sdesk (e.g. in a <LocationMatch>)"),

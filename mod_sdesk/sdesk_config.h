@@ -34,6 +34,14 @@
 #define SDESK_MAX_FIELD      "SdeskMaxField"
 #define SDESK_RETRY_AFTER    "SdeskRetryAfter"
 #define SDESK_BASE           "SdeskBase"
+#define SDESK_HOURS          "SdeskBusinessHours"
+#define SDESK_HOLIDAY        "SdeskHoliday"
+#define SDESK_TIMEZONE       "SdeskTimeZone"
+#define SDESK_RESPONSE       "SdeskResponseTarget"
+#define SDESK_RESOLUTION     "SdeskResolutionTarget"
+#define SDESK_AT_RISK        "SdeskAtRisk"
+#define SDESK_AUTOCLOSE      "SdeskAutoCloseDays"
+#define SDESK_SCAN_INTERVAL  "SdeskSLAScanInterval"
 
 typedef struct {
     /* as configured; -1 / NULL = unset */
@@ -47,11 +55,21 @@ typedef struct {
     int colleagues;
     int max_body, max_depth, max_subject, max_description, max_field;
     int retry_after;
+    /* SLA: -1 / NULL = unset */
+    sd_calendar_t *hours;                 /* weekly hours only (SdeskBusinessHours) */
+    apr_array_header_t *holidays;         /* apr_int64_t day numbers */
+    sd_calendar_t *zone;                  /* zone fields only (SdeskTimeZone) */
+    apr_int64_t response_target[SD_TIER_MAX + 1];
+    int response_rtc[SD_TIER_MAX + 1];
+    apr_int64_t resolution_target[SD_TIER_MAX + 1][SD_PRIO_COUNT];
+    int resolution_rtc[SD_TIER_MAX + 1][SD_PRIO_COUNT];
+    int at_risk, autoclose_days, scan_interval;
 
     /* resolved in post_config (sdesk_config_resolve) */
     sd_desk_conf_t *desk;
     sd_dir_conf_t *dirc;
     int retry_after_s;
+    int scan_interval_s;
     sd_dir_t *dir;            /* per child, set in child_init */
 } sdesk_srv_conf_t;
 

@@ -13,6 +13,12 @@ APLOG_USE_MODULE(sdesk);
 sdesk_dbd_acquire_fn *sdesk_dbd_acquire;
 const sd_store_writelock_t *sdesk_writelock;
 
+/* Another user (an assignee), through the same cached directory. */
+static apr_status_t lookup_user(sd_user_t **pu, void *baton, const char *user, apr_pool_t *p)
+{
+    return sd_dir_lookup(pu, baton, user, p);
+}
+
 apr_status_t sdesk_req_user(sdesk_req_t *rq)
 {
     apr_status_t rv;
@@ -32,6 +38,8 @@ apr_status_t sdesk_req_user(sdesk_req_t *rq)
                               "The user directory cannot be reached right now. "
                               "Please try again in a moment.");
     rq->actor.user = rq->user;
+    rq->actor.lookup = lookup_user;
+    rq->actor.lookup_baton = rq->sc->dir;
     return APR_SUCCESS;
 }
 

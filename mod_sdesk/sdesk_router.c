@@ -14,6 +14,11 @@ static const sdesk_route_t routes[] = {
     { M_GET,  "/api/v1/tickets",      0, sdesk_api_tickets_list },
     { M_POST, "/api/v1/tickets",      1, sdesk_api_tickets_create },
     { M_GET,  "/api/v1/tickets/{id}", 0, sdesk_api_ticket_get },
+    { M_PATCH, "/api/v1/tickets/{id}", 1, sdesk_api_ticket_patch },
+    { M_POST, "/api/v1/tickets/{id}/comments", 1, sdesk_api_comment_add },
+    { M_POST, "/api/v1/tickets/{id}/reopen", 1, sdesk_api_ticket_reopen },
+    { M_POST, "/api/v1/tickets/{id}/escalate", 1, sdesk_api_ticket_escalate },
+    { M_GET,  "/api/v1/reports/sla",  0, sdesk_api_report_sla },
     { 0, NULL, 0, NULL }
 };
 
