@@ -1,6 +1,7 @@
 /* User actions on tickets. See sd_desk.h. */
 #include <string.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 
 #include "sd_desk.h"
 #include "sd_cursor.h"
@@ -331,28 +332,30 @@ static const char *binding(const sd_actor_t *who, const sd_ticket_query_t *q, ap
                         who->user->tenant, who->user->user);
 }
 
-/* The search text as a query of the dialect. SQLite FTS5: every word a
- * quoted phrase (quotes doubled), so no user text is ever FTS syntax;
+/* The search text as a query of the dialect, or NULL when it holds no word.
+ * SQLite FTS5: every word a quoted phrase, so no user text is ever FTS
+ * syntax; ASCII punctuation separates words as the unicode61 tokenizer does
+ * (other characters are left to the tokenizer inside the phrase).
  * PostgreSQL: plainto_tsquery takes plain text as it is. */
 static const char *text_query(const char *q, int kind, apr_pool_t *p)
 {
     char *out, *o;
-    const char *s;
-    int in_word = 0;
-    if (kind == SD_DB_PGSQL) return q;
+    const unsigned char *s;
+    int in_word = 0, words = 0;
     out = o = apr_palloc(p, strlen(q) * 3 + 3);
-    for (s = q; *s; ++s) {
-        if (*s == ' ' || *s == '\t') {
+    for (s = (const unsigned char *)q; *s; ++s) {
+        int wordy = *s >= 0x80 || apr_isalnum(*s);
+        if (!wordy) {
             if (in_word) { *o++ = '"'; *o++ = ' '; in_word = 0; }
             continue;
         }
-        if (!in_word) { *o++ = '"'; in_word = 1; }
-        if (*s == '"') *o++ = '"';
-        *o++ = *s;
+        if (!in_word) { *o++ = '"'; in_word = 1; ++words; }
+        *o++ = (char)*s;
     }
     if (in_word) *o++ = '"';
     *o = '\0';
-    return out;
+    if (!words) return NULL;
+    return kind == SD_DB_PGSQL ? q : out;
 }
 
 apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, sd_db_t *db,
@@ -413,8 +416,13 @@ apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, 
     if (q->tier) { FRAG(SD_LF_TIER); args[nargs++] = I64(q->tier); }
     if (q->assignee) { FRAG(SD_LF_ASSIGNEE); args[nargs++] = q->assignee; }
     if (q->q) {
+        const char *text = text_query(q->q, db->kind, p);
+        if (!text) {                   /* only punctuation: nothing can match */
+            *items = apr_array_make(p, 1, sizeof(sd_ticket_t *));
+            return APR_SUCCESS;
+        }
         FRAG(SD_LF_TEXT);
-        args[nargs++] = text_query(q->q, db->kind, p);
+        args[nargs++] = text;
     }
     if (q->cursor) {
         if (by_due) {

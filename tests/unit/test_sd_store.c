@@ -302,7 +302,7 @@ static void test_null_args_and_cells(void **state)
     get[1] = id;
     assert_int_equal(APR_SUCCESS, sd_store_select(&rows, db, "sdesk_get_ticket", 2, get, p));
     assert_int_equal(1, rows->nrows);
-    assert_int_equal(35, rows->ncols);
+    assert_int_equal(SD_SQL_TICKET_NCOLS, rows->ncols);
     assert_string_equal(id, rows->cell[0][0]);
     /* Parameters, never pasted: the text comes back byte for byte. */
     assert_string_equal(subject, rows->cell[0][2]);
@@ -318,7 +318,7 @@ static void test_null_args_and_cells(void **state)
     get[0] = "south";
     assert_int_equal(APR_SUCCESS, sd_store_select(&rows, db, "sdesk_get_ticket", 2, get, p));
     assert_int_equal(0, rows->nrows);
-    assert_int_equal(35, rows->ncols);
+    assert_int_equal(SD_SQL_TICKET_NCOLS, rows->ncols);
     get[0] = NULL;
     assert_int_equal(APR_SUCCESS, sd_store_select(&rows, db, "sdesk_get_ticket", 2, get, p));
     assert_int_equal(0, rows->nrows);

@@ -766,6 +766,17 @@ static void test_url_ok(void **state)
 
 /* ---- SLA state at fixed times ----------------------------------------------------- */
 
+/* The SLA tests here reason in wall-clock time; the business-hours calendar
+ * has its own tests (test_sd_sla). */
+static void round_the_clock(sd_desk_conf_t *c)
+{
+    int t, pr;
+    for (t = SD_TIER_MIN; t <= SD_TIER_MAX; ++t) {
+        c->response_rtc[t] = 1;
+        for (pr = 0; pr < SD_PRIO_COUNT; ++pr) c->resolution_rtc[t][pr] = 1;
+    }
+}
+
 static void test_sla_at_fixed_times(void **state)
 {
     /* A tier-2 "high" ticket created at T0: response due in 1 h (at risk from
@@ -789,7 +800,8 @@ static void test_sla_at_fixed_times(void **state)
         { "responded, at 75% of resolution",      SD_ST_OPEN, 600, 0, 0, 21600, "at-risk" },
         { "responded, at the resolution due time", SD_ST_OPEN, 600, 0, 0, 28800, "at-risk" },
         { "responded, past resolution",           SD_ST_OPEN, 600, 0, 0, 28801, "breached" },
-        { "pending, past resolution",          SD_ST_PENDING, 600, 0, 0, 28801, "breached" },
+        /* waiting on the reporter pauses the resolution clock */
+        { "pending, past resolution",          SD_ST_PENDING, 600, 0, 0, 28801, "ok" },
         { "tier start unset: from created_at",    SD_ST_OPEN, 600, -1, 0, 21600, "at-risk" },
         { "flag set by the watchdog",             SD_ST_OPEN, 600, 0, 1, 60, "breached" },
         { "resolved in time, looked at later", SD_ST_RESOLVED, 600, 0, 0, 28801, "ok" },
@@ -803,6 +815,7 @@ static void test_sla_at_fixed_times(void **state)
     apr_size_t i;
 
     sd_desk_conf_default(&conf, p);
+    round_the_clock(&conf);
     assert_true(conf.at_risk_share == 0.75);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         memset(&t, 0, sizeof(t));
@@ -814,6 +827,7 @@ static void test_sla_at_fixed_times(void **state)
         t.response_due_at = T0 + 3600;
         t.resolution_due_at = T0 + 8 * 3600;
         t.first_response_at = cases[i].first_response < 0 ? 0 : T0 + cases[i].first_response;
+        t.responded_at = t.first_response_at;
         t.sla_breached = cases[i].breached_flag;
         if (strcmp(cases[i].want, sd_ticket_sla(&t, &conf, T0 + cases[i].now)))
             fail_msg("%s: want %s, got %s", cases[i].name, cases[i].want,
@@ -830,12 +844,15 @@ static void test_sla_measured_from_tier_start(void **state)
     const apr_int64_t start = T0 + 86400;     /* escalated a day later */
 
     sd_desk_conf_default(&conf, p);
+    round_the_clock(&conf);
     memset(&t, 0, sizeof(t));
     t.status = SD_ST_OPEN;
-    t.tier = 3;
+    t.tier = 2;                 /* high: 8 h, measured from the tier's start */
+    t.priority = SD_PRIO_HIGH;
     t.created_at = T0;
     t.tier_started_at = start;
     t.first_response_at = T0 + 60;
+    t.responded_at = start + 60;
     t.response_due_at = T0 + 3600;
     t.resolution_due_at = start + 8 * 3600;
     assert_string_equal("ok", sd_ticket_sla(&t, &conf, start));
@@ -846,13 +863,14 @@ static void test_sla_measured_from_tier_start(void **state)
     /* No targets at all (tier 4 until accepted): never at risk or breached. */
     t.tier = 4;
     t.response_due_at = t.resolution_due_at = 0;
-    t.first_response_at = 0;
+    t.first_response_at = t.responded_at = 0;
     assert_string_equal("ok", sd_ticket_sla(&t, &conf, start + 365 * 86400));
 
     /* A configured share counts. */
     conf.at_risk_share = 0.5;
     t.tier = 2;
     t.first_response_at = T0 + 60;
+    t.responded_at = start + 60;
     t.resolution_due_at = start + 8 * 3600;
     assert_string_equal("ok", sd_ticket_sla(&t, &conf, start + 4 * 3600 - 1));
     assert_string_equal("at-risk", sd_ticket_sla(&t, &conf, start + 4 * 3600));
@@ -890,6 +908,7 @@ static sd_ticket_t *sample_ticket(apr_pool_t *p)
     t->response_due_at = T0 + 3600;
     t->resolution_due_at = T0 + 8 * 3600;
     t->first_response_at = T0 + 600;
+    t->responded_at = t->first_response_at;
     t->version = 3;
 
     t->comments = apr_array_make(p, 2, sizeof(sd_comment_t));
@@ -1054,6 +1073,7 @@ static void test_json_fields(void **state)
     apr_size_t i;
 
     sd_desk_conf_default(&conf, p);
+    round_the_clock(&conf);
     j = sd_ticket_json(t, &conf, 0, 0, T0 + 700, p);
     assert_int_equal(42, (int)json_integer_value(json_object_get(j, "id")));
     assert_int_equal(2, (int)json_integer_value(json_object_get(j, "tier")));
@@ -1155,6 +1175,7 @@ static void test_summary_json(void **state)
     apr_size_t i;
 
     sd_desk_conf_default(&conf, p);
+    round_the_clock(&conf);
     j = sd_ticket_summary_json(t, &conf, T0 + 21600, p);
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (!json_object_get(j, keys[i])) fail_msg("summary lacks '%s'", keys[i]);
