@@ -80,6 +80,19 @@ $(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/expor
 
 module: $(BUILD)/mod_sdesk.so
 
+# The same module built with ASan + UBSan, for `make test-asan` (httpd runs
+# it with the sanitizer runtimes preloaded).
+$(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/asan/libsdesk.a mod_sdesk/exports.map Makefile
+	@mkdir -p $(BUILD)/asan/mod
+	cp $(MOD_SRC) $(MOD_HDR) $(BUILD)/asan/mod/
+	cd $(BUILD)/asan/mod && $(APXS) -c -o mod_sdesk.la \
+	    -Wc,-std=c99 $(addprefix -Wc$(comma),$(WARN) $(SAN)) -Wc,-Wno-missing-field-initializers \
+	    -Wc,-Wno-shadow -Wc,-O1 -I$(CURDIR)/lib $(DEP_CFLAGS) \
+	    -Wl,-Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map -Wl,-fsanitize=address,undefined \
+	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/asan/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
+	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
+	cp $(BUILD)/asan/mod/.libs/mod_sdesk.so $@
+
 # ---- tests --------------------------------------------------------------------
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/sd_test.h $(BUILD)/asan/libsdesk.a
 	@mkdir -p $(dir $@)
@@ -97,6 +110,14 @@ test-integration: module
 test: deps
 	$(MAKE) WERROR=-Werror check-lognos module unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+	$(MAKE) test-asan
+
+# The end-to-end API suite against httpd running the ASan/UBSan module on
+# SQLite (ASAN_TESTS narrows or widens it; `make test` runs this part).
+ASAN_TESTS ?= tests/integration/test_2*.py tests/integration/test_4*.py
+test-asan: $(BUILD)/asan/mod_sdesk.so
+	SDESK_ASAN=1 SDESK_MODULE=$(CURDIR)/$(BUILD)/asan/mod_sdesk.so SDESK_BACKENDS=sqlite \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider $(ASAN_TESTS) $(PYTEST_ARGS)
 
 check-lognos:
 	@tools/check-lognos.sh

@@ -100,6 +100,30 @@ const char *sd_problem_default_type(apr_status_t rv)
     return lookup(rv)->type;
 }
 
+/* Titles of the types that share a code with others (RFC 9457: the title
+ * belongs to the type). */
+static const struct {
+    const char *type, *title;
+} type_titles[] = {
+    { SD_PT_MALFORMED_JSON, "Malformed JSON" },
+    { SD_PT_BAD_PARAM,      "Invalid parameter" },
+    { SD_PT_BAD_CURSOR,     "Invalid cursor" },
+    { SD_PT_CROSS_ORIGIN,   "Cross-origin request" },
+    { SD_PT_NO_USER,        "Unknown user" },
+    { SD_PT_DIR_DOWN,       "Directory unavailable" },
+    { SD_PT_DB_DOWN,        "Database unavailable" },
+    { SD_PT_DB_BUSY,        "Database busy" },
+};
+
+const char *sd_problem_type_title(const char *type)
+{
+    apr_size_t i;
+    for (i = 0; type && i < sizeof(type_titles) / sizeof(type_titles[0]); i++) {
+        if (!strcmp(type_titles[i].type, type)) return type_titles[i].title;
+    }
+    return NULL;
+}
+
 const char *sd_problem_default_title(apr_status_t rv)
 {
     return lookup(rv)->title;

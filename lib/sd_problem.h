@@ -58,5 +58,7 @@ int sd_problem_http_status(apr_status_t rv);
 /* Default slug and title for a code. */
 const char *sd_problem_default_type(apr_status_t rv);
 const char *sd_problem_default_title(apr_status_t rv);
+/* The title of a type that shares its code with others, or NULL. */
+const char *sd_problem_type_title(const char *type);
 
 #endif /* SD_PROBLEM_H */

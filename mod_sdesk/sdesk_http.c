@@ -41,6 +41,7 @@ int sdesk_problem(request_rec *r, apr_status_t rv, const sd_problem_t *prob, int
                : rv == SD_ENOMETHOD ? HTTP_METHOD_NOT_ALLOWED : sd_problem_http_status(rv), i;
     const char *type = (prob && prob->type) ? prob->type : sd_problem_default_type(rv);
     const char *title = (prob && prob->title) ? prob->title
+                      : sd_problem_type_title(type) ? sd_problem_type_title(type)
                       : rv == SD_EUNAUTH ? "Unauthenticated"
                       : rv == SD_ENOMETHOD ? "Method not allowed" : sd_problem_default_title(rv);
     json_t *j = sd_json_own(r->pool, json_object());
