@@ -218,6 +218,16 @@ static apr_status_t load_children(sd_ticket_t *t, sd_db_t *db, const sd_actor_t 
         a->size = sd_store_to_i64(c[3]);
         a->created_at = sd_store_to_i64(c[4]);
     }
+    if (t->known_issue_id) {
+        const char *kargs[3] = { t->tenant, I64(t->known_issue_id), t->tenant };
+        rv = sd_store_select(&rows, db, "sdesk_get_ki", 3, kargs, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows == 1) {
+            t->ki_title = rows->cell[0][2];
+            t->ki_workaround = rows->cell[0][4];
+            t->ki_status = rows->cell[0][6];
+        }
+    }
     if (!agent) return APR_SUCCESS;
     rv = sd_store_select(&rows, db, "sdesk_list_events", 2, args, p);
     if (rv != APR_SUCCESS) return rv;
@@ -337,7 +347,7 @@ static const char *binding(const sd_actor_t *who, const sd_ticket_query_t *q, ap
  * syntax; ASCII punctuation separates words as the unicode61 tokenizer does
  * (other characters are left to the tokenizer inside the phrase).
  * PostgreSQL: plainto_tsquery takes plain text as it is. */
-static const char *text_query(const char *q, int kind, apr_pool_t *p)
+const char *sd_desk_text_query(const char *q, int kind, apr_pool_t *p)
 {
     char *out, *o;
     const unsigned char *s;
@@ -416,7 +426,7 @@ apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, 
     if (q->tier) { FRAG(SD_LF_TIER); args[nargs++] = I64(q->tier); }
     if (q->assignee) { FRAG(SD_LF_ASSIGNEE); args[nargs++] = q->assignee; }
     if (q->q) {
-        const char *text = text_query(q->q, db->kind, p);
+        const char *text = sd_desk_text_query(q->q, db->kind, p);
         if (!text) {                   /* only punctuation: nothing can match */
             *items = apr_array_make(p, 1, sizeof(sd_ticket_t *));
             return APR_SUCCESS;

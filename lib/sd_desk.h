@@ -99,6 +99,14 @@ apr_status_t sd_desk_ticket_escalate(sd_ticket_t **pt, sd_db_t *db, const sd_act
                                      apr_int64_t id, const char *note, int if_match,
                                      sd_problem_t *prob, apr_pool_t *p);
 
+/* Link a ticket to a known issue its tenant can see (ki_id 0: unlink, agents
+ * only). Agents, or the reporter picking "this is my problem". At most one
+ * issue per ticket (SD_ECONFLICT when linked to another); a resolved issue
+ * is SD_ECONFLICT. */
+apr_status_t sd_desk_ticket_link(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                 apr_int64_t ticket_id, apr_int64_t ki_id, sd_problem_t *prob,
+                                 apr_pool_t *p);
+
 /* Background work, idempotent and safe on several servers at once: record
  * SLA breaches (event + outbox, once each) and close tickets resolved longer
  * than conf->autoclose_days ago. Counts what this call did. */

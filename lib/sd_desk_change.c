@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "sd_desk.h"
+#include "sd_kb.h"
 #include "sd_json.h"
 #include "sd_log.h"
 #include "sd_private.h"
@@ -163,7 +164,7 @@ static apr_status_t save(sd_db_t *db, const char *actor, apr_int64_t now, const 
                          sd_ticket_t *t, stint_op_e stint, const char *outcome,
                          const extra_event_t *extra, int nextra, apr_pool_t *p)
 {
-    const char *args[21];
+    const char *args[22];
     apr_status_t rv;
     apr_int64_t ev;
     int n, i, done_before, done_now;
@@ -186,11 +187,12 @@ static apr_status_t save(sd_db_t *db, const char *actor, apr_int64_t now, const 
     args[14] = OPT64(t->pending_since);
     args[15] = I64(t->paused_seconds);
     args[16] = I64(t->sla_breached);
-    args[17] = I64(now);
-    args[18] = t->tenant;
-    args[19] = I64(t->id);
-    args[20] = I64(old->version);
-    if (APR_SUCCESS != (rv = sd_store_exec(&n, db, "sdesk_update_ticket", 21, args, p)))
+    args[17] = OPT64(t->known_issue_id);
+    args[18] = I64(now);
+    args[19] = t->tenant;
+    args[20] = I64(t->id);
+    args[21] = I64(old->version);
+    if (APR_SUCCESS != (rv = sd_store_exec(&n, db, "sdesk_update_ticket", 22, args, p)))
         return rv;
     if (n != 1) return SD_ECONFLICT;          /* changed under us: the caller retries */
     t->version = old->version + 1;
@@ -681,4 +683,189 @@ apr_status_t sd_desk_sla_scan(int *breaches, int *closed, sd_db_t *db,
                *breaches, *closed);
     }
     return rv;
+}
+
+/* ---- known issues: link and resolve ------------------------------------------ */
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t ticket_id, ki_id;       /* ki_id 0: unlink */
+    sd_problem_t *prob;
+} link_t;
+
+static apr_status_t link_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    link_t *b = baton;
+    sd_ticket_t *old, *t;
+    sd_rows_t *rows;
+    apr_status_t rv;
+    extra_event_t ev = { "linked", "known_issue", NULL, NULL, NULL, NULL };
+
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->ticket_id, -1, b->prob, p))) return rv;
+    if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
+    if (old->known_issue_id == b->ki_id) return APR_SUCCESS;        /* already so */
+    if (b->ki_id) {
+        const char *args[2] = { I64(b->ki_id), old->tenant };
+        sd_kb_issue_t ki;
+        rv = sd_store_select(&rows, db, "sdesk_get_ki_for_update", 2, args, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows != 1) {
+            sd_problem_field(b->prob, "known_issue_id", "is not a known issue you can see");
+            return sd_problem_set(b->prob, SD_EINVALID, SD_PT_INVALID,
+                                  "There is no known issue %" APR_INT64_T_FMT " for this ticket.",
+                                  b->ki_id);
+        }
+        sd_kb_from_row(&ki, rows->cell[0], rows->ncols);
+        if (ki.status == SD_KI_RESOLVED)
+            return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                                  "That known issue is resolved; if the problem is back, "
+                                  "file the ticket on its own.");
+        if (old->known_issue_id)
+            return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                                  "The ticket is linked to known issue %" APR_INT64_T_FMT
+                                  " already; unlink it first.", old->known_issue_id);
+        if (!sd_actor_is_agent(b->who) && old->status == SD_ST_CLOSED)
+            return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                                  "The ticket is closed.");
+    }
+    else if (!sd_actor_is_agent(b->who)) {
+        return sd_problem_set(b->prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                              "Only support agents unlink a ticket from a known issue.");
+    }
+    t = copy(old, p);
+    t->known_issue_id = b->ki_id;
+    ev.old_value = old->known_issue_id ? I64(old->known_issue_id) : NULL;
+    ev.new_value = b->ki_id ? I64(b->ki_id) : NULL;
+    if (!b->ki_id) ev.kind = "unlinked";
+    return save(db, b->who->user->user, b->who->now, old, t, STINT_KEEP, NULL, &ev, 1, p);
+}
+
+apr_status_t sd_desk_ticket_link(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
+                                 apr_int64_t ticket_id, apr_int64_t ki_id, sd_problem_t *prob,
+                                 apr_pool_t *p)
+{
+    link_t b = { who, ticket_id, ki_id, prob };
+    apr_status_t rv;
+    *pt = NULL;
+    rv = sd_store_txn(db, link_txn, &b, p);
+    return rv == APR_SUCCESS ? reload(pt, db, who, ticket_id, prob, p) : rv;
+}
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t id;
+    int if_match;
+    const sd_kb_input_t *in;
+    int resolved;
+    sd_problem_t *prob;
+} kb_patch_t;
+
+/* Resolve every active ticket linked to ki, each written under its own
+ * tenant, with the resolution as a public comment. */
+static apr_status_t resolve_linked(int *count, sd_db_t *db, const sd_actor_t *who,
+                                   const sd_kb_issue_t *ki, apr_pool_t *p)
+{
+    const char *args[1] = { I64(ki->id) };
+    const char *text = ki->resolution && *ki->resolution ? ki->resolution
+                     : apr_psprintf(p, "Resolved with known issue %" APR_INT64_T_FMT ": %s",
+                                    ki->id, ki->title);
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *count = 0;
+    if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_linked_active_tickets", 1, args, p)))
+        return rv;
+    for (i = 0; i < rows->nrows; ++i) {
+        sd_ticket_t old, *t;
+        extra_event_t ev = { "resolved-with-known-issue", "known_issue", NULL, NULL, NULL, NULL };
+        const char *cargs[7];
+        sd_rows_t *crows;
+        sd_desk_ticket_from_row(&old, rows->cell[i]);
+        cargs[0] = old.tenant;
+        cargs[1] = I64(old.id);
+        cargs[2] = who->user->user;
+        cargs[3] = who->user->name ? who->user->name : who->user->user;
+        cargs[4] = text;
+        cargs[5] = "0";
+        cargs[6] = I64(who->now);
+        if (APR_SUCCESS != (rv = sd_store_select(&crows, db, "sdesk_insert_comment", 7, cargs, p)))
+            return rv;
+        t = copy(&old, p);
+        sd_ticket_set_status(t, SD_ST_RESOLVED, who->conf, who->now);
+        ev.new_value = I64(ki->id);
+        rv = save(db, who->user->user, who->now, &old, t, STINT_KEEP, NULL, &ev, 1, p);
+        if (rv != APR_SUCCESS) return rv;
+        ++*count;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t kb_patch_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    kb_patch_t *b = baton;
+    const sd_kb_input_t *in = b->in;
+    const char *args[2] = { I64(b->id), b->who->user->tenant };
+    sd_kb_issue_t ki;
+    sd_rows_t *rows;
+    apr_status_t rv;
+    int n, was;
+
+    b->resolved = 0;
+    if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_get_ki_for_update", 2, args, p)))
+        return rv;
+    if (rows->nrows != 1)
+        return sd_problem_set(b->prob, SD_ENOTFOUND, SD_PT_NOT_FOUND,
+                              "There is no known issue %" APR_INT64_T_FMT " that you can see.",
+                              b->id);
+    sd_kb_from_row(&ki, rows->cell[0], rows->ncols);
+    if (!*ki.tenant && !(b->who->user->roles & SD_ROLE_ADMIN))
+        return sd_problem_set(b->prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                              "Global known issues are maintained by administrators.");
+    if (b->if_match != -1 && b->if_match != ki.version)
+        return sd_problem_set(b->prob, SD_EPRECONDITION, SD_PT_PRECONDITION,
+                              "The known issue has changed since you loaded it (If-Match).");
+    was = ki.status;
+    if (in->has_title) ki.title = in->title;
+    if (in->has_symptoms) ki.symptoms = in->symptoms;
+    if (in->has_workaround) ki.workaround = in->workaround;
+    if (in->has_resolution) ki.resolution = in->resolution;
+    if (in->has_services) ki.services_json = in->services_json;
+    if (in->has_categories) ki.categories_json = in->categories_json;
+    if (in->has_status) ki.status = in->status;
+    if (ki.status == SD_KI_RESOLVED && was != SD_KI_RESOLVED) ki.resolved_at = b->who->now;
+    if (ki.status != SD_KI_RESOLVED) ki.resolved_at = 0;
+    {
+        const char *u[12] = { ki.title, ki.symptoms, ki.workaround, ki.resolution,
+                              sd_kb_status_str(ki.status), ki.services_json, ki.categories_json,
+                              I64(b->who->now), ki.resolved_at ? I64(ki.resolved_at) : NULL,
+                              I64(ki.id), ki.tenant, I64(ki.version) };
+        if (APR_SUCCESS != (rv = sd_store_exec(&n, db, "sdesk_update_ki", 12, u, p))) return rv;
+        if (n != 1) return SD_ECONFLICT;
+    }
+    if (ki.status == SD_KI_RESOLVED && was != SD_KI_RESOLVED)
+        return resolve_linked(&b->resolved, db, b->who, &ki, p);
+    return APR_SUCCESS;
+}
+
+apr_status_t sd_kb_patch(sd_kb_issue_t **pki, int *resolved, sd_db_t *db, const sd_actor_t *who,
+                         apr_int64_t id, const sd_kb_input_t *in, int if_match,
+                         sd_problem_t *prob, apr_pool_t *p)
+{
+    kb_patch_t b = { who, id, if_match, in, 0, prob };
+    apr_status_t rv;
+    *pki = NULL;
+    *resolved = 0;
+    if (!sd_actor_is_agent(who))
+        return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
+                              "Known issues are maintained by support agents.");
+    rv = sd_store_txn(db, kb_patch_txn, &b, p);
+    if (rv != APR_SUCCESS) return rv;
+    *resolved = b.resolved;
+    if (b.resolved) {
+        sd_log(SD_LOG_MARK, SD_LOG_INFO, APR_SUCCESS, p,
+               SDLOGNO(00111) "known issue %" APR_INT64_T_FMT " resolved by %s: %d linked "
+               "ticket(s) resolved", id, who->user->user, b.resolved);
+    }
+    return sd_kb_get(pki, db, who, id, prob, p);
 }

@@ -10,4 +10,7 @@ void sd_desk_ticket_from_row(sd_ticket_t *t, const char **cells);
 /* Tenant and role visibility of one ticket. */
 int sd_desk_may_see(const sd_actor_t *who, const sd_ticket_t *t);
 
+/* A search text as a full-text query of the dialect, or NULL without words. */
+const char *sd_desk_text_query(const char *q, int kind, apr_pool_t *p);
+
 #endif /* SD_PRIVATE_H */

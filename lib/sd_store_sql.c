@@ -48,7 +48,7 @@ static const stmt_t stmts[] = {
       " cc = %s, description = %s, tier_started_at = %s, response_due_at = %s,"
       " resolution_due_at = %s, responded_at = %s, first_response_at = %s, resolved_at = %s,"
       " closed_at = %s, pending_since = %s, paused_seconds = %s, sla_breached = %s,"
-      " updated_at = %s, version = version + 1"
+      " known_issue_id = %s, updated_at = %s, version = version + 1"
       " WHERE tenant = %s AND id = %s AND version = %s", NULL },
     { "sdesk_insert_comment",
       "INSERT INTO comments (tenant, ticket_id, author, author_name, body, internal, created_at)"
@@ -80,8 +80,42 @@ static const stmt_t stmts[] = {
       " responded_at, ended_at, outcome, breached FROM ticket_tiers"
       " WHERE tenant = %s AND started_at >= CAST(%s AS BIGINT)"
       " AND started_at < CAST(%s AS BIGINT)", NULL },
+    /* known issues: the tenant's own and the global ones (tenant '') */
+    { "sdesk_insert_ki",
+      "INSERT INTO known_issues (tenant, title, symptoms, workaround, resolution, status,"
+      " services, categories, created_by, created_at, updated_at, resolved_at)"
+      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id", NULL },
+    { "sdesk_get_ki",
+      "SELECT " SD_SQL_KI_COLS ", (SELECT COUNT(*) FROM tickets t WHERE t.known_issue_id = k.id"
+      " AND t.tenant = %s) FROM known_issues k WHERE k.id = %s AND k.tenant IN (%s, '')", NULL },
+    { "sdesk_get_ki_for_update",
+      "SELECT " SD_SQL_KI_COLS " FROM known_issues k WHERE k.id = %s AND k.tenant IN (%s, '')",
+      "SELECT " SD_SQL_KI_COLS " FROM known_issues k WHERE k.id = %s AND k.tenant IN (%s, '')"
+      " FOR UPDATE" },
+    { "sdesk_update_ki",
+      "UPDATE known_issues SET title = %s, symptoms = %s, workaround = %s, resolution = %s,"
+      " status = %s, services = %s, categories = %s, updated_at = %s, resolved_at = %s,"
+      " version = version + 1 WHERE id = %s AND tenant = %s AND version = %s", NULL },
+    /* every active ticket linked to an issue, whatever its tenant: a global
+     * issue is resolved for all; each ticket is then written with its own */
+    { "sdesk_linked_active_tickets",
+      "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE known_issue_id = %s"
+      " AND status IN ('new', 'open', 'pending') ORDER BY id", NULL },
     { NULL, NULL, NULL }
 };
+
+const char *const sd_sql_ki_list_head =
+    "SELECT " SD_SQL_KI_COLS ", (SELECT COUNT(*) FROM tickets t WHERE t.known_issue_id = k.id"
+    " AND t.tenant = %s) FROM known_issues k WHERE k.tenant IN (%s, '')";
+const char *const sd_sql_ki_list_status = " AND k.status = %s";
+const char *const sd_sql_ki_list_after = " AND k.id < %s";
+const char *const sd_sql_ki_list_order = " ORDER BY k.id DESC LIMIT %s";
+
+const char *sd_sql_ki_list_text(int kind)
+{
+    return kind == SD_DB_PGSQL ? " AND k.search @@ plainto_tsquery('simple', %s)"
+        : " AND k.id IN (SELECT rowid FROM known_issues_fts WHERE known_issues_fts MATCH %s)";
+}
 
 const char *sd_store_sql(const char *label, int kind)
 {

@@ -12,6 +12,11 @@
     " responded_at, pending_since, paused_seconds"
 #define SD_SQL_TICKET_NCOLS 38
 
+#define SD_SQL_KI_COLS \
+    "k.id, k.tenant, k.title, k.symptoms, k.workaround, k.resolution, k.status, k.services," \
+    " k.categories, k.created_by, k.created_at, k.updated_at, k.resolved_at, k.version"
+#define SD_SQL_KI_NCOLS 14
+
 /* Queue order: resolution due time, tickets without one (tier 4) last. */
 #define SD_SQL_DUE "COALESCE(resolution_due_at, 253402300799)"
 
@@ -26,5 +31,11 @@ extern const char *const sd_sql_list_head;
 const char *sd_sql_list_fragment(int f, int kind);
 extern const char *const sd_sql_list_order_id;
 extern const char *const sd_sql_list_order_due;
+
+extern const char *const sd_sql_ki_list_head;
+extern const char *const sd_sql_ki_list_status;
+extern const char *const sd_sql_ki_list_after;
+extern const char *const sd_sql_ki_list_order;
+const char *sd_sql_ki_list_text(int kind);
 
 #endif /* SD_STORE_SQL_H */

@@ -418,9 +418,15 @@ json_t *sd_ticket_json(const sd_ticket_t *t, const sd_desk_conf_t *c, int with_i
     json_object_set_new(j, "context", stored_json(t->context_json, 0));
     json_object_set_new(j, "reporter", reporter_json(t));
     json_object_set_new(j, "assignee", jstr(t->assignee));
-    json_object_set_new(j, "known_issue", t->known_issue_id
-                        ? json_pack("{s:I}", "id", (json_int_t)t->known_issue_id)
-                        : json_null());
+    if (t->known_issue_id && t->ki_title)
+        json_object_set_new(j, "known_issue", json_pack("{s:I, s:s, s:s, s:s}",
+            "id", (json_int_t)t->known_issue_id, "title", t->ki_title,
+            "status", t->ki_status ? t->ki_status : "active",
+            "workaround", t->ki_workaround ? t->ki_workaround : ""));
+    else
+        json_object_set_new(j, "known_issue", t->known_issue_id
+                            ? json_pack("{s:I}", "id", (json_int_t)t->known_issue_id)
+                            : json_null());
     json_object_set_new(j, "created_at", jtime(t->created_at, p));
     json_object_set_new(j, "updated_at", jtime(t->updated_at, p));
     json_object_set_new(j, "response_due_at", jtime(t->response_due_at, p));

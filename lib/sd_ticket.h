@@ -65,6 +65,7 @@ typedef struct {
     const char *reporter, *reporter_name, *reporter_email;
     const char *assignee;
     apr_int64_t known_issue_id;
+    const char *ki_title, *ki_status, *ki_workaround;   /* full view, when linked */
     apr_int64_t created_at, updated_at, tier_started_at;
     apr_int64_t response_due_at, resolution_due_at;
     apr_int64_t first_response_at, resolved_at, closed_at;

@@ -28,5 +28,10 @@ int sdesk_api_comment_add(sdesk_req_t *rq);
 int sdesk_api_ticket_reopen(sdesk_req_t *rq);
 int sdesk_api_ticket_escalate(sdesk_req_t *rq);
 int sdesk_api_report_sla(sdesk_req_t *rq);
+int sdesk_api_ticket_link(sdesk_req_t *rq);
+int sdesk_api_ki_list(sdesk_req_t *rq);
+int sdesk_api_ki_create(sdesk_req_t *rq);
+int sdesk_api_ki_get(sdesk_req_t *rq);
+int sdesk_api_ki_patch(sdesk_req_t *rq);
 
 #endif /* SDESK_API_H */

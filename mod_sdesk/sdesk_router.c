@@ -19,6 +19,11 @@ static const sdesk_route_t routes[] = {
     { M_POST, "/api/v1/tickets/{id}/reopen", 1, sdesk_api_ticket_reopen },
     { M_POST, "/api/v1/tickets/{id}/escalate", 1, sdesk_api_ticket_escalate },
     { M_GET,  "/api/v1/reports/sla",  0, sdesk_api_report_sla },
+    { M_POST, "/api/v1/tickets/{id}/link", 1, sdesk_api_ticket_link },
+    { M_GET,  "/api/v1/known-issues", 0, sdesk_api_ki_list },
+    { M_POST, "/api/v1/known-issues", 1, sdesk_api_ki_create },
+    { M_GET,  "/api/v1/known-issues/{id}", 0, sdesk_api_ki_get },
+    { M_PATCH, "/api/v1/known-issues/{id}", 1, sdesk_api_ki_patch },
     { 0, NULL, 0, NULL }
 };
 
