@@ -32,7 +32,12 @@ static void log_cb(void *baton, const char *file, int line, int level, apr_statu
                    const char *msg)
 {
     (void)baton;
-    ap_log_error_(file, line, APLOG_MODULE_INDEX, level, rv, ap_server_conf, "%s", msg);
+    /* our own codes mean nothing to apr_strerror: name them in the text */
+    if (rv > SD_ESTART && rv < SD_ESTART + 100)
+        ap_log_error_(file, line, APLOG_MODULE_INDEX, level, 0, ap_server_conf, "(%s) %s",
+                      sd_status_name(rv), msg);
+    else
+        ap_log_error_(file, line, APLOG_MODULE_INDEX, level, rv, ap_server_conf, "%s", msg);
 }
 
 static int log_level_cb(void *baton, int level)

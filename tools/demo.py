@@ -52,7 +52,7 @@ def banner(desk, root):
     w("")
     w("mod_sdesk demo is running (SQLite, slapd on %s)" % desk.slapd.url)
     w("")
-    w("  Web UI:  %s/sdesk/" % url)
+    w("  Desk:    %s/sdesk/  (the web pages come with issue 6; use the API)" % url)
     w("  API:     %s/" % api)
     w("")
     w("  %-6s %-13s %-15s %s" % ("login", "password", "tenant", "role"))
@@ -104,6 +104,8 @@ def main():
                             start_servers=4, threads_per_child=4, max_request_workers=16)
         desk.start()
         banner(desk, root)
+        for line in desk.startup_problems:
+            print("demo: httpd logged at startup: %s" % line, file=sys.stderr)
         while True:
             time.sleep(1)
             if not desk.httpd.running:

@@ -39,7 +39,26 @@ DATA = os.path.join(HERE, "data")
 TEMPLATE = os.path.join(HERE, "templates", "httpd.conf.in")
 LDIF = os.path.join(DATA, "directory.ldif")
 HTPASSWD = os.path.join(DATA, "htpasswd")
-MODULE = os.path.join(REPO, "build", "mod_sdesk.so")
+MODULE = os.environ.get("SDESK_MODULE") or os.path.join(REPO, "build", "mod_sdesk.so")
+
+
+def httpd_env():
+    """The environment httpd runs with. SDESK_ASAN=1 (make test-asan): the
+    sanitizer runtimes are preloaded for the ASan/UBSan build of the module;
+    their reports go to the error log, where the scan after each test finds
+    them. Leak checking is off: httpd frees its pools at exit by design."""
+    env = dict(os.environ)
+    if os.environ.get("SDESK_ASAN") == "1":
+        libs = []
+        for name in ("libasan.so", "libubsan.so"):
+            out = subprocess.run(["gcc", "-print-file-name=" + name], capture_output=True,
+                                 text=True).stdout.strip()
+            if out and os.path.isabs(out):
+                libs.append(os.path.realpath(out))
+        env["LD_PRELOAD"] = " ".join(libs)
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:halt_on_error=1"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    return env
 
 APACHE2 = "/usr/sbin/apache2"
 SLAPD = "/usr/sbin/slapd"
@@ -769,7 +788,7 @@ class Httpd:
         off = self.log_size()
         out_path = os.path.join(self.root, "logs", "start-%03d.out" % self._n)
         with open(out_path, "wb") as out:
-            proc = subprocess.Popen([APACHE2, "-f", path, "-DFOREGROUND"],
+            proc = subprocess.Popen([APACHE2, "-f", path, "-DFOREGROUND"], env=httpd_env(),
                                     stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.proc = proc
@@ -824,7 +843,7 @@ class Httpd:
         off = self.log_size()
         with open(self.stdout_log, "ab") as out:
             self.proc = subprocess.Popen([APACHE2, "-f", self.conf, "-DFOREGROUND"],
-                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         env=httpd_env(), stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         _register(self)
 
