@@ -101,6 +101,26 @@ static const stmt_t stmts[] = {
     { "sdesk_linked_active_tickets",
       "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE known_issue_id = %s"
       " AND status IN ('new', 'open', 'pending') ORDER BY id", NULL },
+    /* the suggestion index's change feed: every tenant (the index answers
+     * per tenant; hits are looked up again under the tenant) */
+    { "sdesk_feed_ki_all",
+      "SELECT id, tenant, title, symptoms, workaround, status, updated_at FROM known_issues"
+      " WHERE status <> 'resolved' ORDER BY id", NULL },
+    { "sdesk_feed_ki_since",
+      "SELECT id, tenant, title, symptoms, workaround, status, updated_at FROM known_issues"
+      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY id", NULL },
+    { "sdesk_feed_tickets_all",
+      "SELECT id, tenant, subject, description, status, updated_at FROM tickets"
+      " WHERE status IN ('new', 'open', 'pending') ORDER BY id", NULL },
+    { "sdesk_feed_tickets_since",
+      "SELECT id, tenant, subject, description, status, updated_at FROM tickets"
+      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY id", NULL },
+    { "sdesk_suggest_ki",
+      "SELECT id, title, workaround FROM known_issues WHERE tenant IN (%s, '')"
+      " AND status <> 'resolved' AND id IN (%s, %s, %s, %s, %s)", NULL },
+    { "sdesk_suggest_tickets",
+      "SELECT id, subject, status FROM tickets WHERE tenant = %s"
+      " AND status IN ('new', 'open', 'pending') AND id IN (%s, %s, %s, %s, %s)", NULL },
     { NULL, NULL, NULL }
 };
 

@@ -201,6 +201,9 @@ static void migrate_at_start(apr_pool_t *pchild, server_rec *s)
         apr_status_t rv;
         if (!dbd) continue;
         rv = sd_store_open(&db, dbd->driver, dbd->handle, dbd->pool, sdesk_writelock, p);
+        /* load the suggestion index now rather than on a user's keystroke */
+        if (rv == APR_SUCCESS && vs == s)
+            sdesk_suggest_refresh(db, (apr_int64_t)apr_time_sec(apr_time_now()), p);
         dbd_close(vs, dbd);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, vs, SDLOGNO(00516)
@@ -245,6 +248,10 @@ static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
             apr_hash_set(seen, key, APR_HASH_KEY_STRING, dir);
         }
         sc->dir = dir;
+    }
+    if (sdesk_suggest_child_init(pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, SDLOGNO(00517)
+                     "cannot create the suggestion index; /suggest will answer 503");
     }
     migrate_at_start(pchild, s);
 }

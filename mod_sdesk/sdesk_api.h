@@ -33,5 +33,10 @@ int sdesk_api_ki_list(sdesk_req_t *rq);
 int sdesk_api_ki_create(sdesk_req_t *rq);
 int sdesk_api_ki_get(sdesk_req_t *rq);
 int sdesk_api_ki_patch(sdesk_req_t *rq);
+int sdesk_api_suggest(sdesk_req_t *rq);
+
+/* The per-child suggestion index (sdesk_api_suggest.c). */
+apr_status_t sdesk_suggest_child_init(apr_pool_t *pchild);
+apr_status_t sdesk_suggest_refresh(sd_db_t *db, apr_int64_t now, apr_pool_t *p);
 
 #endif /* SDESK_API_H */

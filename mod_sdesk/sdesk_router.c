@@ -24,6 +24,7 @@ static const sdesk_route_t routes[] = {
     { M_POST, "/api/v1/known-issues", 1, sdesk_api_ki_create },
     { M_GET,  "/api/v1/known-issues/{id}", 0, sdesk_api_ki_get },
     { M_PATCH, "/api/v1/known-issues/{id}", 1, sdesk_api_ki_patch },
+    { M_GET,  "/api/v1/suggest",      0, sdesk_api_suggest },
     { 0, NULL, 0, NULL }
 };
 
