@@ -35,7 +35,7 @@ UNIT_SRC := $(wildcard tests/unit/test_sd_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 SQL      := $(sort $(wildcard sql/sqlite3/*.sql sql/pgsql/*.sql))
 
-.PHONY: all deps module lib unit test test-integration test-asan demo install clean \
+.PHONY: all deps module lib unit test test-integration test-asan demo install clean fuzz \
         check-lognos bench
 
 all: module
@@ -118,6 +118,10 @@ ASAN_TESTS ?= tests/integration/test_2*.py tests/integration/test_4*.py
 test-asan: $(BUILD)/asan/mod_sdesk.so
 	SDESK_ASAN=1 SDESK_MODULE=$(CURDIR)/$(BUILD)/asan/mod_sdesk.so SDESK_BACKENDS=sqlite \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider $(ASAN_TESTS) $(PYTEST_ARGS)
+
+# libFuzzer targets of every parser (tests/fuzz/fuzz_*.c), FUZZ_SECONDS each.
+fuzz: deps $(BUILD)/libsdesk.a
+	tools/fuzz.sh
 
 check-lognos:
 	@tools/check-lognos.sh

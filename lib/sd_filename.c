@@ -83,10 +83,34 @@ static void trim_end(char *s, apr_size_t *len)
     while (*len > 0 && (s[*len - 1] == '.' || s[*len - 1] == ' ')) s[--*len] = '\0';
 }
 
+/* Cut r (olen bytes, trimmed at both ends) to SD_FILENAME_MAX bytes. */
+static void cut(char *r, apr_size_t *olen)
+{
+    const char *d;
+    apr_size_t dot, ext, n;
+
+    if (*olen <= SD_FILENAME_MAX) return;
+    /* Keep a short extension: the name is mostly there to be opened by the
+     * right program after download. */
+    d = strrchr(r, '.');
+    dot = d ? (apr_size_t)(d - r) : 0;
+    ext = dot > 0 ? *olen - dot : 0;
+    if (ext > 1 && ext <= MAX_EXT) {
+        n = utf8_cut(r, dot, SD_FILENAME_MAX - ext);
+        memmove(r + n, r + dot, ext + 1);
+        *olen = n + ext;
+    }
+    else {
+        *olen = utf8_cut(r, *olen, SD_FILENAME_MAX);
+        r[*olen] = '\0';
+        trim_end(r, olen);
+    }
+}
+
 apr_status_t sd_filename_safe(const char **out, const char *raw, apr_pool_t *p)
 {
     const unsigned char *s;
-    apr_size_t len, i, n, olen = 0, start, dot, ext;
+    apr_size_t len, i, n, olen = 0, start;
     apr_uint32_t cp;
     char *o, *r;
 
@@ -120,28 +144,15 @@ apr_status_t sd_filename_safe(const char **out, const char *raw, apr_pool_t *p)
         *out = SD_FILENAME_FALLBACK;
         return APR_SUCCESS;
     }
+    cut(r, &olen);
+    /* After the cut: cutting can leave a device name ("com1" and 300
+     * spaces, then "1"). The prefix may push the name one byte over the
+     * limit; the second cut keeps the prefix, which no device name has. */
     if (is_device_name(r)) {
-        memmove(o + 1, r, olen + 1);
-        o[0] = '_';
-        r = o;
+        memmove(r + 1, r, olen + 1);
+        r[0] = '_';
         olen++;
-    }
-    if (olen > SD_FILENAME_MAX) {
-        /* Keep a short extension: the name is mostly there to be opened by
-         * the right program after download. */
-        const char *d = strrchr(r, '.');
-        dot = d ? (apr_size_t)(d - r) : 0;
-        ext = dot > 0 ? olen - dot : 0;
-        if (ext > 1 && ext <= MAX_EXT) {
-            n = utf8_cut(r, dot, SD_FILENAME_MAX - ext);
-            memmove(r + n, r + dot, ext + 1);
-            olen = n + ext;
-        }
-        else {
-            olen = utf8_cut(r, olen, SD_FILENAME_MAX);
-            r[olen] = '\0';
-            trim_end(r, &olen);
-        }
+        cut(r, &olen);
     }
     *out = r;
     return APR_SUCCESS;

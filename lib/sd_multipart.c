@@ -165,8 +165,12 @@ static int next_param(const char **ps, const char **pattr, const char **pval, ap
     if (*s != '=') return -1;
     s = skip_ows(s + 1);
     if (*s == '"') {
-        s++;
-        val = apr_palloc(p, strlen(s) + 1);
+        /* Size the value first: allocating the rest of the line for each of
+         * hundreds of parameters would turn an 8 KiB header into megabytes. */
+        for (b = ++s; *b && *b != '"'; b++) {
+            if (*b == '\\' && (b[1] == '"' || b[1] == '\\')) b++;
+        }
+        val = apr_palloc(p, (apr_size_t)(b - s) + 1);
         while (*s && *s != '"') {
             /* Only \" and \\ are escapes: browsers do not escape backslashes
              * in Windows paths, and "C:\x\y.png" must survive. */
@@ -329,9 +333,12 @@ static apr_status_t headers_done(sd_multipart_t *mp)
     if (!mp->part.name || !*mp->part.name) {
         return fail(mp, SD_EMALFORMED, "part %d has no name", idx);
     }
-    if (mp->part.is_file && ++mp->file_parts > mp->lim.max_file_parts) {
-        return fail(mp, SD_EMALFORMED, "more than %d file part%s", mp->lim.max_file_parts,
-                    mp->lim.max_file_parts == 1 ? "" : "s");
+    if (mp->part.is_file) {
+        if (mp->file_parts >= mp->lim.max_file_parts) {
+            return fail(mp, SD_EMALFORMED, "more than %d file part%s", mp->lim.max_file_parts,
+                        mp->lim.max_file_parts == 1 ? "" : "s");
+        }
+        mp->file_parts++;
     }
     mp->part.index = mp->parts++;
     mp->state = ST_DATA;

@@ -34,7 +34,8 @@
  * - The preamble and the epilogue are ignored, each up to a limit.
  * - A body with the close delimiter and no parts is accepted (an empty
  *   form); the caller finds no field it wants.
- * - Text after the close delimiter is epilogue, also ignored up to a limit. */
+ * - Whatever follows the close delimiter, even on the same line, is
+ *   epilogue. */
 #ifndef SD_MULTIPART_H
 #define SD_MULTIPART_H
 
@@ -43,6 +44,8 @@
 
 #define SD_MULTIPART_BOUNDARY_MAX 70   /* RFC 2046 */
 
+/* The parser allocates one line buffer of max_header_bytes + 1 at create
+ * time and nothing that grows with the body. */
 typedef struct {
     apr_size_t max_header_bytes;  /* one part's header block, CRLFs included; 8 KiB */
     int max_parts;                /* parts in the body; 16 */

@@ -4,7 +4,8 @@
  * Allowed: PNG, JPEG, GIF, WebP (raster images, the only types a download
  * may show inline), PDF and plain UTF-8 text (logs, notes). Everything else
  * is not allowed (the glue answers 415): SVG, HTML, XML, scripts,
- * executables, archives, and files too short to carry a signature.
+ * executables, archives, and binary files too short to carry a whole
+ * signature (a truncated PNG signature is not PNG).
  *
  * Decisions:
  * - Signatures are checked at offset 0 only: PNG's full 8 bytes, JPEG
@@ -30,7 +31,9 @@
  *   belt and braces next to nosniff. A log quoting such a tag near its top
  *   is refused with it; we accept that.
  * - Text-based formats that other programs execute or render are refused
- *   by their signature: PostScript ("%!"), RTF ("{\rtf").
+ *   by their signature: PostScript ("%!"), RTF ("{\rtf"); so is anything
+ *   starting with "MZ" (a DOS/Windows executable, even a truncated one
+ *   that would pass as text).
  * - A file that starts with "#!" is a script, not text, and is rejected:
  *   "renamed executables" include shell and Python scripts.
  * - An empty (0-byte) file has no type and is not allowed (kind
@@ -62,7 +65,7 @@ typedef struct {
                                 NULL when not allowed. Static storage. */
     int raster;              /* 1: a raster image, may be served inline */
     const char *reason;      /* when not allowed: why, for a problem detail
-                                ("an HTML/XML/SVG document", "a ZIP archive",
+                                ("an HTML, XML or SVG document", "a ZIP archive",
                                 "an empty file"...); static storage */
 } sd_sniff_t;
 

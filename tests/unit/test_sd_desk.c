@@ -129,7 +129,7 @@ static int setup(void **state)
 static sd_ticket_t *create_json(const sd_user_t *u, const sd_desk_conf_t *c, apr_int64_t now,
                                 const char *json, apr_pool_t *p)
 {
-    sd_actor_t who = { u, c, now };
+    sd_actor_t who = { u, c, now, NULL, NULL };
     sd_problem_t prob;
     sd_ticket_t in, *t = NULL;
     json_error_t err;
@@ -199,7 +199,7 @@ static apr_status_t list(apr_array_header_t **items, const char **next, const sd
                          const sd_desk_conf_t *c, const char *qs, sd_problem_t *prob,
                          apr_pool_t *p)
 {
-    sd_actor_t who = { u, c, NOW };
+    sd_actor_t who = { u, c, NOW, NULL, NULL };
     sd_ticket_query_t q;
     apr_status_t rv;
 
@@ -297,7 +297,7 @@ static void assert_same_ticket(const sd_ticket_t *a, const sd_ticket_t *b)
 static void test_create_and_get_round_trip(void **state)
 {
     apr_pool_t *p = *state;
-    sd_actor_t as_alice = { &alice, &conf, NOW + 5 }, as_carol = { &carol, &conf, NOW + 5 };
+    sd_actor_t as_alice = { &alice, &conf, NOW + 5, NULL, NULL }, as_carol = { &carol, &conf, NOW + 5, NULL, NULL };
     sd_problem_t prob;
     sd_ticket_t *t, *got;
     const sd_event_t *e;
@@ -436,7 +436,7 @@ static void test_due_times_by_entry_tier(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sd_desk_conf_t c = conf;
         apr_int64_t now = NOW + (apr_int64_t)i * 7;
-        sd_actor_t who = { &carol, &c, now };
+        sd_actor_t who = { &carol, &c, now, NULL, NULL };
         sd_problem_t prob;
         sd_ticket_t *t, *got;
 
@@ -485,7 +485,7 @@ static void test_get_visibility(void **state)
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sd_desk_conf_t c = conf;
-        sd_actor_t who = { cases[i].who, &c, NOW };
+        sd_actor_t who = { cases[i].who, &c, NOW, NULL, NULL };
         sd_problem_t prob;
         sd_ticket_t *t = (sd_ticket_t *)&c;
         apr_status_t rv;
@@ -517,7 +517,7 @@ static void test_get_missing_ids(void **state)
     apr_pool_t *p = *state;
     apr_int64_t id = create(NULL, &alice, &conf, NOW, "Printer jams", "device", "high", p);
     apr_int64_t ids[5];
-    sd_actor_t who = { &carol, &conf, NOW };
+    sd_actor_t who = { &carol, &conf, NOW, NULL, NULL };
     apr_size_t i;
 
     ids[0] = id + offsets[0];
