@@ -78,6 +78,10 @@ typedef enum {
 #define SD_SUGGEST_MAX_QUERY_TERMS 16    /* further query words are ignored */
 #define SD_SUGGEST_MAX_TITLE_TERMS 64    /* title/subject terms indexed */
 #define SD_SUGGEST_MAX_BODY_TERMS  300   /* symptoms/description terms indexed */
+/* Queries that run at once per index; more wait for one to finish. Each
+ * running query holds about 16 bytes per document of its tenant and 8 per
+ * distinct word of the index in working arrays, kept for the next query. */
+#define SD_SUGGEST_MAX_PARALLEL    4
 
 typedef struct {
     apr_int64_t id;
