@@ -15,7 +15,7 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) \
               $(shell apu-1-config --link-ld --libs 2>/dev/null)
 DEP_CFLAGS := $(shell pkg-config --cflags jansson libutf8proc 2>/dev/null)
-DEP_LIBS   := $(shell pkg-config --libs jansson libutf8proc 2>/dev/null) -lldap -llber
+DEP_LIBS   := $(shell pkg-config --libs jansson libutf8proc 2>/dev/null) -lldap -llber -lcrypto
 HTTPD_INC  := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 MODDIR     := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 
@@ -141,3 +141,10 @@ install: module
 
 clean:
 	rm -rf $(BUILD) lib/sd_schema.c
+
+# wrk against the real server (slapd + httpd + the module, PostgreSQL too for
+# BENCH_BACKEND=pgsql), with ratios to a static file on the same httpd.
+# BENCH_BACKEND=sqlite|pgsql BENCH_SECONDS=10 BENCH_TICKETS=100000 BENCH_KI=5000;
+# the table also goes to build/bench/results.md.
+bench: deps module
+	$(PYTHON) tools/bench.py

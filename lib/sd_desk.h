@@ -107,6 +107,21 @@ apr_status_t sd_desk_ticket_link(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t
                                  apr_int64_t ticket_id, apr_int64_t ki_id, sd_problem_t *prob,
                                  apr_pool_t *p);
 
+/* Store a file (already sniffed, named safely, hashed) on a ticket the user
+ * may act on; with comment, also a public comment the file belongs to. The
+ * same bytes on the same ticket are stored once (*existed = 1, the stored
+ * one returned). Limits from conf: SD_ETOOBIG. */
+apr_status_t sd_desk_attachment_add(sd_attachment_meta_t **pa, int *existed, sd_db_t *db,
+                                    const sd_actor_t *who, apr_int64_t ticket_id,
+                                    const char *filename, const char *media_type,
+                                    const char *data, apr_size_t len, const char *sha256,
+                                    const char *comment, sd_problem_t *prob, apr_pool_t *p);
+/* An attachment of a ticket the user can see; with data, its bytes too. */
+apr_status_t sd_desk_attachment_get(sd_attachment_meta_t **pa, const char **data,
+                                    apr_size_t *len, sd_db_t *db, const sd_actor_t *who,
+                                    apr_int64_t ticket_id, apr_int64_t aid, sd_problem_t *prob,
+                                    apr_pool_t *p);
+
 /* Background work, idempotent and safe on several servers at once: record
  * SLA breaches (event + outbox, once each) and close tickets resolved longer
  * than conf->autoclose_days ago. Counts what this call did. */

@@ -869,3 +869,169 @@ apr_status_t sd_kb_patch(sd_kb_issue_t **pki, int *resolved, sd_db_t *db, const 
     }
     return sd_kb_get(pki, db, who, id, prob, p);
 }
+
+/* ---- attachments ------------------------------------------------------------- */
+
+typedef struct {
+    const sd_actor_t *who;
+    apr_int64_t ticket_id;
+    const char *filename, *media_type, *data, *sha256, *comment;
+    apr_size_t len;
+    sd_attachment_meta_t *meta;
+    int existed;
+    sd_problem_t *prob;
+} attach_t;
+
+static void meta_from_row(sd_attachment_meta_t *a, const char **c)
+{
+    a->id = sd_store_to_i64(c[0]);
+    a->filename = c[1];
+    a->media_type = c[2];
+    a->size = sd_store_to_i64(c[3]);
+    a->created_at = sd_store_to_i64(c[4]);
+    a->sha256 = c[5];
+}
+
+static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
+{
+    attach_t *b = baton;
+    const sd_desk_conf_t *c = b->who->conf;
+    const sd_user_t *u = b->who->user;
+    sd_ticket_t *old, *t;
+    sd_rows_t *rows;
+    apr_status_t rv;
+    apr_int64_t comment_id = 0;
+    extra_event_t ev = { "attachment", "attachments", NULL, NULL, NULL, NULL };
+
+    b->existed = 0;
+    if (APR_SUCCESS != (rv = load(&old, db, b->who, b->ticket_id, -1, b->prob, p))) return rv;
+    if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
+    if (old->status == SD_ST_CLOSED)
+        return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
+                              "The ticket is closed; reopen it with a reason to add files.");
+    {
+        const char *args[3] = { old->tenant, I64(old->id), b->sha256 };
+        rv = sd_store_select(&rows, db, "sdesk_attachment_by_sha", 3, args, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows == 1) {                /* the same bytes are stored once */
+            b->meta = apr_pcalloc(p, sizeof(*b->meta));
+            meta_from_row(b->meta, rows->cell[0]);
+            b->existed = 1;
+            return APR_SUCCESS;
+        }
+        rv = sd_store_select(&rows, db, "sdesk_attachment_stats", 2, args, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows == 1 && sd_store_to_i64(rows->cell[0][0]) >= c->max_attachments)
+            return sd_problem_set(b->prob, SD_ETOOBIG, SD_PT_TOO_BIG,
+                                  "The ticket has %d attachments already, the most allowed.",
+                                  c->max_attachments);
+        if (rows->nrows == 1
+            && sd_store_to_i64(rows->cell[0][1]) + (apr_int64_t)b->len > c->max_attachments_total)
+            return sd_problem_set(b->prob, SD_ETOOBIG, SD_PT_TOO_BIG,
+                                  "The ticket's attachments would exceed %" APR_INT64_T_FMT
+                                  " bytes in all.", c->max_attachments_total);
+    }
+    if (b->comment) {
+        const char *cargs[7] = { u->tenant, I64(old->id), u->user, u->name ? u->name : u->user,
+                                 b->comment, "0", I64(b->who->now) };
+        if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_insert_comment", 7, cargs, p)))
+            return rv;
+        comment_id = rows->nrows ? sd_store_to_i64(rows->cell[0][0]) : 0;
+    }
+    {
+        const char *args[9];
+        int n = 0;
+        args[n++] = old->tenant;
+        args[n++] = I64(old->id);
+        if (comment_id) args[n++] = I64(comment_id);
+        args[n++] = b->filename;
+        args[n++] = b->media_type;
+        args[n++] = sd_store_i64((apr_int64_t)b->len, p);
+        args[n++] = b->sha256;
+        args[n++] = u->user;
+        args[n++] = I64(b->who->now);
+        rv = sd_store_select_blob_arg(&rows, db, comment_id ? "sdesk_insert_attachment_comment"
+                                                           : "sdesk_insert_attachment",
+                                      n, args, b->data, b->len, p);
+        if (rv != APR_SUCCESS) return rv;
+        if (rows->nrows != 1) return SD_EINTERNAL;
+        b->meta = apr_pcalloc(p, sizeof(*b->meta));
+        b->meta->id = sd_store_to_i64(rows->cell[0][0]);
+        b->meta->filename = b->filename;
+        b->meta->media_type = b->media_type;
+        b->meta->size = (apr_int64_t)b->len;
+        b->meta->created_at = b->who->now;
+        b->meta->sha256 = b->sha256;
+    }
+    t = copy(old, p);
+    ev.new_value = I64(b->meta->id);
+    ev.note = b->filename;
+    return save(db, u->user, b->who->now, old, t, STINT_KEEP, NULL, &ev, 1, p);
+}
+
+apr_status_t sd_desk_attachment_add(sd_attachment_meta_t **pa, int *existed, sd_db_t *db,
+                                    const sd_actor_t *who, apr_int64_t ticket_id,
+                                    const char *filename, const char *media_type,
+                                    const char *data, apr_size_t len, const char *sha256,
+                                    const char *comment, sd_problem_t *prob, apr_pool_t *p)
+{
+    attach_t b;
+    apr_status_t rv;
+    memset(&b, 0, sizeof(b));
+    b.who = who;
+    b.ticket_id = ticket_id;
+    b.filename = filename;
+    b.media_type = media_type;
+    b.data = data;
+    b.len = len;
+    b.sha256 = sha256;
+    b.comment = comment;
+    b.prob = prob;
+    *pa = NULL;
+    *existed = 0;
+    if ((apr_int64_t)len > who->conf->max_attachment)
+        return sd_problem_set(prob, SD_ETOOBIG, SD_PT_TOO_BIG,
+                              "The file is larger than %" APR_INT64_T_FMT " bytes.",
+                              who->conf->max_attachment);
+    rv = sd_store_txn(db, attach_txn, &b, p);
+    if (rv != APR_SUCCESS) return rv;
+    *pa = b.meta;
+    *existed = b.existed;
+    return APR_SUCCESS;
+}
+
+apr_status_t sd_desk_attachment_get(sd_attachment_meta_t **pa, const char **data,
+                                    apr_size_t *len, sd_db_t *db, const sd_actor_t *who,
+                                    apr_int64_t ticket_id, apr_int64_t aid, sd_problem_t *prob,
+                                    apr_pool_t *p)
+{
+    sd_ticket_t *t;
+    sd_rows_t *rows;
+    sd_attachment_meta_t *a;
+    const char *args[3];
+    apr_status_t rv;
+
+    *pa = NULL;
+    if (data) *data = NULL;
+    /* the ticket first: visibility rules are the ticket's */
+    rv = sd_desk_ticket_get(&t, db, who, ticket_id, prob, p);
+    if (rv != APR_SUCCESS) return rv;
+    args[0] = t->tenant;
+    args[1] = I64(t->id);
+    args[2] = I64(aid);
+    if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_attachment_meta", 3, args, p)))
+        return rv;
+    if (rows->nrows != 1)
+        return sd_problem_set(prob, SD_ENOTFOUND, SD_PT_NOT_FOUND,
+                              "There is no attachment %" APR_INT64_T_FMT " on this ticket.", aid);
+    a = apr_pcalloc(p, sizeof(*a));
+    meta_from_row(a, rows->cell[0]);
+    if (data) {
+        rv = sd_store_get_blob(data, len, db, "sdesk_attachment_data", 3, args, 0, p);
+        if (rv == SD_ENOTFOUND)
+            return sd_problem_set(prob, SD_ENOTFOUND, SD_PT_NOT_FOUND, "The attachment is gone.");
+        if (rv != APR_SUCCESS) return rv;
+    }
+    *pa = a;
+    return APR_SUCCESS;
+}

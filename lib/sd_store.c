@@ -6,6 +6,8 @@
 #include <apr_hash.h>
 #include <apr_atomic.h>
 #include <apr_thread_proc.h>
+#include <apr_buckets.h>
+#include <apr_lib.h>
 
 #include "sd_store.h"
 #include "sd_log.h"
@@ -612,4 +614,88 @@ apr_status_t sd_store_select(sd_rows_t **prows, sd_db_t *db, const char *label,
     const char *sql = label_sql(db, label, p);
     *prows = NULL;
     return sql ? sd_store_select_sql(prows, db, label, sql, nargs, args, p) : SD_EINTERNAL;
+}
+
+/* ---- blobs ------------------------------------------------------------------- */
+
+apr_status_t sd_store_select_blob_arg(sd_rows_t **prows, sd_db_t *db, const char *label,
+                                      int nargs, const char *const *args,
+                                      const char *data, apr_size_t len, apr_pool_t *p)
+{
+    const char *sql = label_sql(db, label, p);
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    const void **values;
+    apr_size_t *size;
+    apr_status_t rv;
+    int i, err;
+
+    *prows = NULL;
+    if (!sql) return SD_EINTERNAL;
+    if (APR_SUCCESS != (rv = prepared(&st, db, label, sql, p))) return rv;
+    /* %s takes one value; %pDb takes four: data, &size, table, column */
+    values = apr_pcalloc(p, sizeof(void *) * (size_t)(nargs + 4));
+    for (i = 0; i < nargs; ++i) values[i] = args[i];
+    size = apr_palloc(p, sizeof(*size));
+    *size = len;
+    values[nargs] = data ? data : "";
+    values[nargs + 1] = size;
+    values[nargs + 2] = "attachments";
+    values[nargs + 3] = "data";
+    err = apr_dbd_pbselect(db->driver, p, db->handle, &res, st, 1, values);
+    if (err) return db_error(db, err, label, p);
+    return read_rows(prows, db, res, p);
+}
+
+static int hexval(int c)
+{
+    return apr_isdigit(c) ? c - '0' : (apr_tolower(c) - 'a' + 10);
+}
+
+apr_status_t sd_store_get_blob(const char **data, apr_size_t *len, sd_db_t *db,
+                               const char *label, int nargs, const char *const *args, int col,
+                               apr_pool_t *p)
+{
+    const char *sql = label_sql(db, label, p);
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_bucket_alloc_t *ba;
+    apr_bucket_brigade *bb;
+    apr_status_t rv;
+    apr_off_t blen = 0;
+    char *buf;
+    int err, found = 0;
+
+    *data = NULL;
+    *len = 0;
+    if (!sql) return SD_EINTERNAL;
+    if (APR_SUCCESS != (rv = prepared(&st, db, label, sql, p))) return rv;
+    err = apr_dbd_pselect(db->driver, p, db->handle, &res, st, 1, nargs, (const char **)args);
+    if (err) return db_error(db, err, label, p);
+    ba = apr_bucket_alloc_create(p);
+    bb = apr_brigade_create(p, ba);
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (found++) continue;                  /* read to the end, keep the first */
+        if (apr_dbd_datum_get(db->driver, row, col, APR_DBD_TYPE_BLOB, bb) != APR_SUCCESS)
+            continue;
+        apr_brigade_length(bb, 1, &blen);
+        buf = apr_palloc(p, (apr_size_t)blen + 1);
+        *len = (apr_size_t)blen;
+        if (apr_brigade_flatten(bb, buf, len) != APR_SUCCESS) return SD_EINTERNAL;
+        buf[*len] = '\0';
+        *data = buf;
+        apr_brigade_cleanup(bb);
+    }
+    if (!found) return SD_ENOTFOUND;
+    if (!*data) { *data = ""; *len = 0; }
+    if (db->kind == SD_DB_PGSQL && *len >= 2 && (*data)[0] == '\\' && (*data)[1] == 'x') {
+        /* bytea in hex: decode in place (the result is half the size) */
+        char *out = (char *)*data;
+        apr_size_t i, n = (*len - 2) / 2;
+        for (i = 0; i < n; ++i)
+            out[i] = (char)(hexval((*data)[2 + 2 * i]) * 16 + hexval((*data)[3 + 2 * i]));
+        *len = n;
+    }
+    return APR_SUCCESS;
 }

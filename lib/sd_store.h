@@ -92,6 +92,18 @@ apr_status_t sd_store_select_sql(sd_rows_t **prows, sd_db_t *db, const char *key
                                  const char *sql, int nargs, const char *const *args,
                                  apr_pool_t *p);
 
+/* A statement whose last placeholder is a blob (%pDb): text args first,
+ * then the bytes. Rows come back like sd_store_select (for RETURNING). The
+ * bytes are bound, not copied, by the statement. */
+apr_status_t sd_store_select_blob_arg(sd_rows_t **prows, sd_db_t *db, const char *label,
+                                      int nargs, const char *const *args,
+                                      const char *data, apr_size_t len, apr_pool_t *p);
+/* One blob column (col) of the first row, as contiguous bytes in p
+ * (PostgreSQL's hex bytea decoded). SD_ENOTFOUND without a row. */
+apr_status_t sd_store_get_blob(const char **data, apr_size_t *len, sd_db_t *db,
+                               const char *label, int nargs, const char *const *args, int col,
+                               apr_pool_t *p);
+
 /* SQL text for a label and the connection's dialect, or NULL. */
 const char *sd_store_sql(const char *label, int kind);
 

@@ -101,6 +101,26 @@ static const stmt_t stmts[] = {
     { "sdesk_linked_active_tickets",
       "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE known_issue_id = %s"
       " AND status IN ('new', 'open', 'pending') ORDER BY id", NULL },
+    /* attachments: the bytes are the last parameter (%pDb) */
+    { "sdesk_insert_attachment",
+      "INSERT INTO attachments (tenant, ticket_id, filename, media_type, size, sha256,"
+      " created_by, created_at, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %pDb)"
+      " RETURNING id", NULL },
+    { "sdesk_insert_attachment_comment",
+      "INSERT INTO attachments (tenant, ticket_id, comment_id, filename, media_type, size,"
+      " sha256, created_by, created_at, data)"
+      " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %pDb) RETURNING id", NULL },
+    { "sdesk_attachment_stats",
+      "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments"
+      " WHERE tenant = %s AND ticket_id = %s", NULL },
+    { "sdesk_attachment_by_sha",
+      "SELECT id, filename, media_type, size, created_at, sha256 FROM attachments"
+      " WHERE tenant = %s AND ticket_id = %s AND sha256 = %s", NULL },
+    { "sdesk_attachment_meta",
+      "SELECT id, filename, media_type, size, created_at, sha256 FROM attachments"
+      " WHERE tenant = %s AND ticket_id = %s AND id = %s", NULL },
+    { "sdesk_attachment_data",
+      "SELECT data FROM attachments WHERE tenant = %s AND ticket_id = %s AND id = %s", NULL },
     /* the suggestion index's change feed: every tenant (the index answers
      * per tenant; hits are looked up again under the tenant) */
     { "sdesk_feed_ki_all",

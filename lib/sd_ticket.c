@@ -42,6 +42,9 @@ void sd_desk_conf_default(sd_desk_conf_t *c, apr_pool_t *p)
     c->at_risk_share = 0.75;
     sd_sla_calendar_default(&c->calendar, p);
     c->autoclose_days = 7;
+    c->max_attachment = 10 * 1024 * 1024;
+    c->max_attachments = 20;
+    c->max_attachments_total = 100 * 1024 * 1024;
 }
 
 int sd_ticket_transition_ok(int from, int to)

@@ -25,6 +25,9 @@ typedef struct {
     int resolution_rtc[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     double at_risk_share;              /* share of a target used that is "at-risk" */
     sd_calendar_t calendar;            /* business hours, holidays, zone */
+    apr_int64_t max_attachment;        /* bytes per file */
+    int max_attachments;               /* files per ticket */
+    apr_int64_t max_attachments_total; /* bytes per ticket */
     int autoclose_days;                /* resolved -> closed after this many days; 0 never */
 } sd_desk_conf_t;
 
@@ -48,6 +51,7 @@ typedef struct {
     apr_int64_t id;
     const char *filename, *media_type;
     apr_int64_t size, created_at;
+    const char *sha256;           /* hex; loaded for downloads */
 } sd_attachment_meta_t;
 
 /* Times are Unix seconds (UTC); 0 means "not set". Enum fields are -1 when

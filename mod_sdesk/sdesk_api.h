@@ -34,6 +34,8 @@ int sdesk_api_ki_create(sdesk_req_t *rq);
 int sdesk_api_ki_get(sdesk_req_t *rq);
 int sdesk_api_ki_patch(sdesk_req_t *rq);
 int sdesk_api_suggest(sdesk_req_t *rq);
+int sdesk_api_attachment_upload(sdesk_req_t *rq);
+int sdesk_api_attachment_get(sdesk_req_t *rq);
 
 /* The per-child suggestion index (sdesk_api_suggest.c). */
 apr_status_t sdesk_suggest_child_init(apr_pool_t *pchild);

@@ -36,6 +36,7 @@ void *sdesk_config_create_srv(apr_pool_t *p, server_rec *s)
     sc->max_field = UNSET;
     sd_priority_matrix_unset(&sc->matrix);
     sc->at_risk = sc->autoclose_days = sc->scan_interval = UNSET;
+    sc->max_attachment = sc->max_attachments = sc->max_attachments_total = UNSET;
     {
         int t, pr;
         for (t = 0; t <= SD_TIER_MAX; ++t) {
@@ -68,6 +69,7 @@ void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     PICKP(categories);
     PICKP(hours); PICKP(holidays); PICKP(zone);
     PICK(at_risk); PICK(autoclose_days); PICK(scan_interval);
+    PICK(max_attachment); PICK(max_attachments); PICK(max_attachments_total);
     for (t = 0; t <= SD_TIER_MAX; ++t) {
         int pr;
         PICK(response_target[t]);
@@ -133,6 +135,10 @@ void sdesk_config_resolve(sdesk_srv_conf_t *sc, apr_pool_t *p)
     }
     if (sc->at_risk != UNSET) d->at_risk_share = sc->at_risk / 100.0;
     if (sc->autoclose_days != UNSET) d->autoclose_days = sc->autoclose_days;
+    if (sc->max_attachment != UNSET) d->max_attachment = sc->max_attachment;
+    if (sc->max_attachments != UNSET) d->max_attachments = sc->max_attachments;
+    if (sc->max_attachments_total != UNSET)
+        d->max_attachments_total = (apr_int64_t)sc->max_attachments_total * 1024 * 1024;
     sc->desk = d;
 
     dc->url = sc->dir_url;
@@ -470,6 +476,9 @@ static const char *cmd_sla_int(cmd_parms *cmd, void *dc, const char *arg)
 {
     int *slot = (int *)((char *)srv(cmd) + (apr_size_t)cmd->info);
     (void)dc;
+    if (!strcmp(cmd->cmd->name, SDESK_MAX_ATTACH)) return set_int(cmd, arg, 1, 1 << 30, slot);
+    if (!strcmp(cmd->cmd->name, SDESK_MAX_ATTACHES)) return set_int(cmd, arg, 1, 1000, slot);
+    if (!strcmp(cmd->cmd->name, SDESK_MAX_ATTACH_SUM)) return set_int(cmd, arg, 1, 100000, slot);
     if (!strcmp(cmd->cmd->name, SDESK_AT_RISK)) return set_int(cmd, arg, 1, 99, slot);
     if (!strcmp(cmd->cmd->name, SDESK_AUTOCLOSE)) return set_int(cmd, arg, 0, 3650, slot);
     return set_int(cmd, arg, 1, 3600, slot);
@@ -538,6 +547,12 @@ const command_rec sdesk_cmds[] = {
         "Days after which resolved tickets close by themselves; 0 never (default 7)"),
     AP_INIT_TAKE1(SDESK_SCAN_INTERVAL, cmd_sla_int, OFF(scan_interval), RSRC_CONF,
         "Seconds between two SLA scans of the background job (default 60)"),
+    AP_INIT_TAKE1(SDESK_MAX_ATTACH, cmd_sla_int, OFF(max_attachment), RSRC_CONF,
+        "Largest attachment in bytes (default 10485760)"),
+    AP_INIT_TAKE1(SDESK_MAX_ATTACHES, cmd_sla_int, OFF(max_attachments), RSRC_CONF,
+        "Most attachments per ticket (default 20)"),
+    AP_INIT_TAKE1(SDESK_MAX_ATTACH_SUM, cmd_sla_int, OFF(max_attachments_total), RSRC_CONF,
+        "Most attachment MiB per ticket (default 100)"),
     AP_INIT_TAKE1(SDESK_BASE, cmd_base, NULL, ACCESS_CONF,
         "URL path the desk is served under, where it is not the <Location> of "
         "SetHandler sdesk (e.g. in a <LocationMatch>)"),

@@ -42,6 +42,9 @@
 #define SDESK_AT_RISK        "SdeskAtRisk"
 #define SDESK_AUTOCLOSE      "SdeskAutoCloseDays"
 #define SDESK_SCAN_INTERVAL  "SdeskSLAScanInterval"
+#define SDESK_MAX_ATTACH     "SdeskMaxAttachment"
+#define SDESK_MAX_ATTACHES   "SdeskMaxAttachments"
+#define SDESK_MAX_ATTACH_SUM "SdeskMaxAttachmentsTotal"
 
 typedef struct {
     /* as configured; -1 / NULL = unset */
@@ -64,6 +67,7 @@ typedef struct {
     apr_int64_t resolution_target[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     int resolution_rtc[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     int at_risk, autoclose_days, scan_interval;
+    int max_attachment, max_attachments, max_attachments_total;   /* bytes, files, MiB */
 
     /* resolved in post_config (sdesk_config_resolve) */
     sd_desk_conf_t *desk;

@@ -93,7 +93,7 @@ static const char *body_etag(const char *body, apr_pool_t *p)
 }
 
 /* Does If-None-Match name etag (or "*")? Weak comparison, as RFC 9110 says. */
-static int none_match_hits(request_rec *r, const char *etag)
+int sdesk_none_match_hits(request_rec *r, const char *etag)
 {
     const char *inm = apr_table_get(r->headers_in, "If-None-Match"), *s;
     char *list, *tok, *save = NULL;
@@ -116,7 +116,7 @@ int sdesk_json(request_rec *r, int status, const json_t *j, const char *etag)
     const char *body = sd_json_dump(j, r->pool);
     if (!etag && r->method_number == M_GET && status == HTTP_OK) etag = body_etag(body, r->pool);
     if (etag) apr_table_setn(r->headers_out, "ETag", etag);
-    if (etag && r->method_number == M_GET && status == HTTP_OK && none_match_hits(r, etag)) {
+    if (etag && r->method_number == M_GET && status == HTTP_OK && sdesk_none_match_hits(r, etag)) {
         r->status = HTTP_NOT_MODIFIED;
         return OK;
     }

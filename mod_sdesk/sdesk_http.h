@@ -23,6 +23,9 @@ int sdesk_problem_simple(request_rec *r, apr_status_t rv, const char *type, cons
  * the body for GET. A GET whose If-None-Match matches gets 304. Returns OK. */
 int sdesk_json(request_rec *r, int status, const json_t *j, const char *etag);
 
+/* Does If-None-Match name etag (or "*")? */
+int sdesk_none_match_hits(request_rec *r, const char *etag);
+
 /* Read a JSON object body: Content-Type application/json (charset utf-8 if
  * given) or SD_EMEDIATYPE; over lim->max_body SD_ETOOBIG (connection closed);
  * else parsed with sd_json_parse_object. */

@@ -16,6 +16,7 @@ typedef struct {
     const char *base;         /* {base} of this location */
     const char *path;         /* r->uri after {base} */
     apr_int64_t id;           /* first {id} of the route, 0 if none */
+    apr_int64_t id2;          /* second {id} (an attachment), 0 if none */
     sd_user_t *user;
     sd_actor_t actor;
     sd_problem_t prob;

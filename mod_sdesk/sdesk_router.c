@@ -25,27 +25,33 @@ static const sdesk_route_t routes[] = {
     { M_GET,  "/api/v1/known-issues/{id}", 0, sdesk_api_ki_get },
     { M_PATCH, "/api/v1/known-issues/{id}", 1, sdesk_api_ki_patch },
     { M_GET,  "/api/v1/suggest",      0, sdesk_api_suggest },
+    { M_POST, "/api/v1/tickets/{id}/attachments", 1, sdesk_api_attachment_upload },
+    { M_GET,  "/api/v1/tickets/{id}/attachments/{id}", 0, sdesk_api_attachment_get },
     { 0, NULL, 0, NULL }
 };
 
-/* Segment-wise match; "{id}" takes a canonical positive decimal int64. */
-static int path_matches(const char *pattern, const char *path, apr_int64_t *id)
+/* Segment-wise match; each "{id}" takes a canonical positive decimal int64
+ * (ids[0], ids[1] in order). */
+static int path_matches(const char *pattern, const char *path, apr_int64_t *ids)
 {
+    int n = 0;
     while (*pattern && *path) {
         if (!strncmp(pattern, "{id}", 4)) {
             const char *end = path;
             char digits[20];
-            apr_size_t n;
+            apr_size_t len;
+            apr_int64_t v;
             while (*end && *end != '/') ++end;
-            n = (apr_size_t)(end - path);
-            if (n == 0 || n > 19 || path[0] == '0') return 0;
-            memcpy(digits, path, n);
-            digits[n] = '\0';
-            if (!sd_query_int(id, digits, 1, APR_INT64_MAX)) {
+            len = (apr_size_t)(end - path);
+            if (len == 0 || len > 19 || path[0] == '0' || n >= 2) return 0;
+            memcpy(digits, path, len);
+            digits[len] = '\0';
+            if (!sd_query_int(&v, digits, 1, APR_INT64_MAX)) {
                 /* 19 digits may overflow int64: compare as text */
-                if (n < 19 || strcmp(digits, "9223372036854775807") > 0) return 0;
-                *id = apr_strtoi64(digits, NULL, 10);
+                if (len < 19 || strcmp(digits, "9223372036854775807") > 0) return 0;
+                v = apr_strtoi64(digits, NULL, 10);
             }
+            ids[n++] = v;
             pattern += 4;
             path = end;
             continue;
@@ -62,18 +68,19 @@ const sdesk_route_t *sdesk_route_match(sdesk_req_t *rq, const char **allow)
     const sdesk_route_t *rt, *hit = NULL;
     int m = rq->r->method_number;
     const char *methods = "";
-    apr_int64_t id = 0;
+    apr_int64_t ids[2] = { 0, 0 };
 
     if (m == M_GET && rq->r->header_only) m = M_GET;       /* HEAD is GET */
     for (rt = routes; rt->pattern; ++rt) {
-        if (!path_matches(rt->pattern, rq->path, &id)) continue;
+        if (!path_matches(rt->pattern, rq->path, ids)) continue;
         methods = apr_pstrcat(rq->r->pool, methods, *methods ? ", " : "",
                               rt->method == M_GET ? "GET, HEAD" : ap_method_name_of(rq->r->pool,
                                                                                rt->method),
                               NULL);
         if (rt->method == m && !hit) {
             hit = rt;
-            rq->id = id;
+            rq->id = ids[0];
+            rq->id2 = ids[1];
         }
     }
     *allow = methods;

@@ -6,7 +6,7 @@
 set -eu
 PKGS="build-essential pkg-config apache2 apache2-dev apache2-utils libaprutil1-dev
 libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev libldap-dev
-libutf8proc-dev libcmocka-dev slapd ldap-utils postgresql sqlite3 curl
+libutf8proc-dev libcmocka-dev libssl-dev slapd ldap-utils postgresql sqlite3 curl
 python3 python3-pytest python3-requests python3-psycopg2 wrk clang
 libclang-rt-14-dev"
 if [ "${1:-}" = "--list" ]; then
