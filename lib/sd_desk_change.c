@@ -872,6 +872,10 @@ apr_status_t sd_kb_patch(sd_kb_issue_t **pki, int *resolved, sd_db_t *db, const 
 
 /* ---- attachments ------------------------------------------------------------- */
 
+/* Bytes per stored chunk: small enough that the database driver's own copy
+ * of one row stays a fraction of the file. */
+#define SD_ATTACH_CHUNK (256 * 1024)
+
 typedef struct {
     const sd_actor_t *who;
     apr_int64_t ticket_id;
@@ -950,11 +954,31 @@ static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
         args[n++] = b->sha256;
         args[n++] = u->user;
         args[n++] = I64(b->who->now);
+        /* the row holds no bytes itself: they go in chunks below */
         rv = sd_store_select_blob_arg(&rows, db, comment_id ? "sdesk_insert_attachment_comment"
                                                            : "sdesk_insert_attachment",
-                                      n, args, b->data, b->len, p);
+                                      n, args, "", 0, p);
         if (rv != APR_SUCCESS) return rv;
         if (rows->nrows != 1) return SD_EINTERNAL;
+        {
+            apr_int64_t aid = sd_store_to_i64(rows->cell[0][0]);
+            apr_size_t off;
+            int seq = 0;
+            apr_pool_t *each;
+            apr_pool_create(&each, p);
+            for (off = 0; off < b->len && rv == APR_SUCCESS; off += SD_ATTACH_CHUNK, ++seq) {
+                const char *cargs[2];
+                sd_rows_t *crows;
+                apr_size_t n2 = b->len - off < SD_ATTACH_CHUNK ? b->len - off : SD_ATTACH_CHUNK;
+                apr_pool_clear(each);
+                cargs[0] = sd_store_i64(aid, each);
+                cargs[1] = sd_store_i64(seq, each);
+                rv = sd_store_select_blob_arg(&crows, db, "sdesk_insert_chunk", 2, cargs,
+                                              b->data + off, n2, each);
+            }
+            apr_pool_destroy(each);
+            if (rv != APR_SUCCESS) return rv;
+        }
         b->meta = apr_pcalloc(p, sizeof(*b->meta));
         b->meta->id = sd_store_to_i64(rows->cell[0][0]);
         b->meta->filename = b->filename;
@@ -1027,7 +1051,29 @@ apr_status_t sd_desk_attachment_get(sd_attachment_meta_t **pa, const char **data
     a = apr_pcalloc(p, sizeof(*a));
     meta_from_row(a, rows->cell[0]);
     if (data) {
-        rv = sd_store_get_blob(data, len, db, "sdesk_attachment_data", 3, args, 0, p);
+        /* chunks (schema 4 on); a file stored before that is in the row */
+        const char *cargs[2] = { I64(a->id), NULL };
+        apr_int64_t nchunks, i, off = 0;
+        if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_chunk_count", 1, cargs, p)))
+            return rv;
+        nchunks = rows->nrows ? sd_store_to_i64(rows->cell[0][0]) : 0;
+        if (!nchunks) {
+            rv = sd_store_get_blob(data, len, db, "sdesk_attachment_data", 3, args, 0, p);
+        }
+        else {
+            char *buf = apr_palloc(p, (apr_size_t)a->size + 1);
+            for (i = 0; i < nchunks && rv == APR_SUCCESS; ++i) {
+                const char *chunk;
+                apr_size_t clen;
+                cargs[1] = I64(i);
+                rv = sd_store_get_blob(&chunk, &clen, db, "sdesk_chunk_data", 2, cargs, 0, p);
+                if (rv == APR_SUCCESS && off + (apr_int64_t)clen > a->size) rv = SD_EINTERNAL;
+                if (rv == APR_SUCCESS) memcpy(buf + off, chunk, clen);
+                off += (apr_int64_t)clen;
+            }
+            *data = buf;
+            *len = (apr_size_t)off;
+        }
         if (rv == SD_ENOTFOUND)
             return sd_problem_set(prob, SD_ENOTFOUND, SD_PT_NOT_FOUND, "The attachment is gone.");
         if (rv != APR_SUCCESS) return rv;

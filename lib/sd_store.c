@@ -640,7 +640,7 @@ apr_status_t sd_store_select_blob_arg(sd_rows_t **prows, sd_db_t *db, const char
     *size = len;
     values[nargs] = data ? data : "";
     values[nargs + 1] = size;
-    values[nargs + 2] = "attachments";
+    values[nargs + 2] = "attachments";      /* table and column: informational */
     values[nargs + 3] = "data";
     err = apr_dbd_pbselect(db->driver, p, db->handle, &res, st, 1, values);
     if (err) return db_error(db, err, label, p);

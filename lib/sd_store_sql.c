@@ -121,6 +121,14 @@ static const stmt_t stmts[] = {
       " WHERE tenant = %s AND ticket_id = %s AND id = %s", NULL },
     { "sdesk_attachment_data",
       "SELECT data FROM attachments WHERE tenant = %s AND ticket_id = %s AND id = %s", NULL },
+    /* the attachment is the caller's (checked by tenant and ticket first) */
+    { "sdesk_insert_chunk",
+      "INSERT INTO attachment_chunks (attachment_id, seq, data) VALUES (%s, %s, %pDb)"
+      " RETURNING seq", NULL },
+    { "sdesk_chunk_count",
+      "SELECT COUNT(*) FROM attachment_chunks WHERE attachment_id = %s", NULL },
+    { "sdesk_chunk_data",
+      "SELECT data FROM attachment_chunks WHERE attachment_id = %s AND seq = %s", NULL },
     /* the suggestion index's change feed: every tenant (the index answers
      * per tenant; hits are looked up again under the tenant) */
     { "sdesk_feed_ki_all",

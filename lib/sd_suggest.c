@@ -17,9 +17,17 @@
  *   and memory follows the live documents. Document frequencies count dead
  *   slots until compaction, N counts them too, so IDF stays consistent.
  * - Queries score term-at-a-time into dense per-query arrays indexed by
- *   slot, with epoch stamps instead of clearing, so a query costs what its
- *   postings cost. Those arrays are kept for reuse, one set per thread that
- *   is querying at the same time.
+ *   slot, with epoch stamps instead of clearing, rarest word first; once the
+ *   words left cannot lift a new document into the top k, common words'
+ *   long lists are probed only for the documents still in the race
+ *   (MaxScore-style; same result as scoring everything). The arrays are kept
+ *   for reuse, at most SD_SUGGEST_MAX_PARALLEL sets.
+ * - Misspellings: a query word is expanded to vocabulary terms sharing
+ *   character trigrams (Jaccard) or within edit distance 1 (2 from 8
+ *   letters), at a lower weight; the word being typed also to terms it
+ *   starts. A word already in TRUSTED_DF documents is taken as spelt right.
+ * - Locking: one reader/writer lock; a writer takes a gate mutex while it
+ *   waits, so a steady stream of queries cannot starve index updates.
  * - The module links no libm, hence the small logarithm below. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -169,9 +177,12 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+#define STOP_MAX_BYTES 12         /* "только"; longer words need no lookup */
+
 int sd_text_is_stopword(const char *folded)
 {
-    return folded && bsearch(&folded, stop_words, NSTOP, sizeof(stop_words[0]), cmp_str) != NULL;
+    return folded && strnlen(folded, STOP_MAX_BYTES + 1) <= STOP_MAX_BYTES
+           && bsearch(&folded, stop_words, NSTOP, sizeof(stop_words[0]), cmp_str) != NULL;
 }
 
 /* Exposed to the unit test through a prototype there, so the table's order
@@ -183,11 +194,12 @@ const char *const *sd_suggest_stop_words_(apr_size_t *pn)
     return stop_words;
 }
 
-static int ends(const char *w, apr_size_t n, const char *suf)
+static int ends_n(const char *w, apr_size_t n, const char *suf, apr_size_t k)
 {
-    apr_size_t k = strlen(suf);
     return n >= k && !memcmp(w + n - k, suf, k);
 }
+
+#define ends(w, n, lit) ends_n((w), (n), (lit), sizeof(lit) - 1)
 
 static int is_vowel_en(char c)
 {
@@ -241,12 +253,18 @@ static apr_size_t stem_en(char *w, apr_size_t n)
  * leaves a stem of 3 letters wins. Left out on purpose because they are also
  * common word ends: -ем (систем), -им (режим), -ам, -ет (пакет), -ит, -ат,
  * past tense -л/-ла/-ли (канал, школа). */
-static const char *const ru_endings[] = {
-    "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ает", "яет", "ают", "яют",
-    "ах", "ях", "ов", "ев", "ом", "ым", "ых", "их", "ую", "юю", "ая", "яя", "ое", "ее",
-    "ые", "ие", "ыи", "ии", "ои", "еи", "ью", "ия", "ию",
-    "ы", "и", "а", "я", "у", "ю", "е", "о", "ь",
+#define E(lit) { lit, sizeof(lit) - 1 }
+static const struct {
+    const char *s;
+    apr_size_t len;
+} ru_endings[] = {
+    E("ами"), E("ями"), E("ого"), E("его"), E("ому"), E("ему"), E("ыми"), E("ими"),
+    E("ает"), E("яет"), E("ают"), E("яют"), E("ах"), E("ях"), E("ов"), E("ев"), E("ом"),
+    E("ым"), E("ых"), E("их"), E("ую"), E("юю"), E("ая"), E("яя"), E("ое"), E("ее"),
+    E("ые"), E("ие"), E("ыи"), E("ии"), E("ои"), E("еи"), E("ью"), E("ия"), E("ию"), E("ы"),
+    E("и"), E("а"), E("я"), E("у"), E("ю"), E("е"), E("о"), E("ь"),
 };
+#undef E
 #define NRU_ENDINGS (sizeof(ru_endings) / sizeof(ru_endings[0]))
 
 /* Every code point of a Russian word is 2 bytes: letters а..я are U+0430..U+044F. */
@@ -256,8 +274,8 @@ static apr_size_t stem_ru(char *w, apr_size_t n)
 
     if (n >= 12 && (ends(w, n, "ся") || ends(w, n, "сь"))) n -= 4;
     for (i = 0; i < NRU_ENDINGS; i++) {
-        k = strlen(ru_endings[i]);
-        if (n >= k + 6 && ends(w, n, ru_endings[i])) return n - k;
+        k = ru_endings[i].len;
+        if (n >= k + 6 && ends_n(w, n, ru_endings[i].s, k)) return n - k;
     }
     return n;
 }
@@ -552,7 +570,6 @@ static int osa_within(const cp_t *a, int n, const cp_t *b, int m, int k)
 #define TRUSTED_DF 10                  /* a word in this many documents is no misspelling */
 #define MAX_FUZZY  3                   /* expansions per query word */
 #define MAX_FUZZY_OPEN 5               /* ... for the word being typed */
-#define QUERY_SCRATCH_MAX SD_SUGGEST_MAX_PARALLEL
 
 typedef struct {
     char *s;                /* NULL: free id */
@@ -612,8 +629,7 @@ struct scratch_t {
     uint32_t dcap, depoch;
     uint32_t *vstamp;       /* per fid: epoch << 8 | shared trigrams */
     uint32_t vcap, vepoch;
-    uint32_t *cand;
-    uint32_t ccap;
+    uint32_t *cand;         /* fids sharing a trigram with the query word */
 };
 
 struct sd_suggest_index_t {
@@ -1328,7 +1344,7 @@ static void scratch_free(scratch_t *sc)
     free(sc);
 }
 
-/* At most QUERY_SCRATCH_MAX queries run at once; more wait here. Queries
+/* At most SD_SUGGEST_MAX_PARALLEL queries run at once; more wait here. Queries
  * are CPU-bound, so more would not finish sooner, and each set of arrays is
  * sized by the documents (see the header). Taken before the read lock, so a
  * waiting query never holds a writer up. */
@@ -1337,7 +1353,7 @@ static scratch_t *scratch_get(sd_suggest_index_t *idx)
     scratch_t *sc;
 #if APR_HAS_THREADS
     apr_thread_mutex_lock(idx->spare_mx);
-    while (!idx->spare && idx->nscratch >= QUERY_SCRATCH_MAX) {
+    while (!idx->spare && idx->nscratch >= SD_SUGGEST_MAX_PARALLEL) {
         apr_thread_cond_wait(idx->spare_cv, idx->spare_mx);
     }
 #endif
@@ -1412,7 +1428,7 @@ static int scratch_vocab(scratch_t *sc, uint32_t n)
     free(sc->cand);
     sc->vstamp = vs;
     sc->cand = cand;
-    sc->vcap = sc->ccap = cap;
+    sc->vcap = cap;
     sc->vepoch = 0;
     return 0;
 }

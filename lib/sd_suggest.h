@@ -78,9 +78,11 @@ typedef enum {
 #define SD_SUGGEST_MAX_QUERY_TERMS 16    /* further query words are ignored */
 #define SD_SUGGEST_MAX_TITLE_TERMS 64    /* title/subject terms indexed */
 #define SD_SUGGEST_MAX_BODY_TERMS  300   /* symptoms/description terms indexed */
-/* Queries that run at once per index; more wait for one to finish. Each
- * running query holds about 16 bytes per document of its tenant and 8 per
- * distinct word of the index in working arrays, kept for the next query. */
+/* Queries that run at once per index; more wait for one to finish (they are
+ * CPU-bound: more at once would not finish sooner). Each of these keeps its
+ * working arrays for the next query: about 20 bytes per document of the
+ * largest tenant and 10 per distinct misspellable word (no digits) of the
+ * index. */
 #define SD_SUGGEST_MAX_PARALLEL    4
 
 typedef struct {
