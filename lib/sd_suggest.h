@@ -101,7 +101,8 @@ typedef struct {
     apr_size_t terms;       /* vocabulary terms in use */
     apr_size_t postings;    /* (term, document) pairs, dead ones included */
     apr_size_t tenants;
-    apr_size_t bytes;       /* heap held by the index, query scratch included */
+    apr_size_t bytes;       /* heap held by the index and idle query scratch
+                             * (what was asked of malloc, without its overhead) */
 } sd_suggest_stats_t;
 
 /* An empty index. Its memory is malloc'd (it grows and shrinks with every
@@ -109,13 +110,18 @@ typedef struct {
  * the index must not be used once p is cleared. */
 apr_status_t sd_suggest_index_create(sd_suggest_index_t **pidx, apr_pool_t *p);
 
-/* Adds or replaces document (kind, id). tenant is the tenant key; "" makes a
- * known issue global (seen by every tenant). title is weighted above body;
- * both are NUL-terminated UTF-8, body may be NULL. Only the first
- * SD_SUGGEST_MAX_TITLE_TERMS / SD_SUGGEST_MAX_BODY_TERMS terms count.
- * p holds scratch only; nothing in it is kept. SD_EMALFORMED if a text is not
- * valid UTF-8 (an existing document of that id is then left as it was),
- * SD_EINVALID for a bad kind or NULL tenant/title, APR_ENOMEM. */
+/* Adds or replaces document (kind, id); kinds have separate id spaces.
+ * tenant is the tenant key; "" makes a known issue global (seen by every
+ * tenant; a ticket of tenant "" is seen only by queries for tenant "").
+ * title is weighted above body (an occurrence counts three times); both are
+ * NUL-terminated UTF-8, body may be NULL. Only the first
+ * SD_SUGGEST_MAX_TITLE_TERMS / SD_SUGGEST_MAX_BODY_TERMS terms count. Adding
+ * the same tenant and text again is a cheap no-op, so a feed may re-add
+ * whatever changed. p holds scratch only; nothing in it is kept.
+ * SD_EMALFORMED if a text is not valid UTF-8 (an existing document of that id
+ * is then left as it was), SD_EINVALID for a bad kind or NULL tenant/title,
+ * SD_ETOOBIG past 16 million documents of one tenant and kind, APR_ENOMEM
+ * (the document is then absent). */
 apr_status_t sd_suggest_add(sd_suggest_index_t *idx, int kind, apr_int64_t id,
                             const char *tenant, const char *title, const char *body,
                             apr_pool_t *p);
@@ -124,11 +130,18 @@ apr_status_t sd_suggest_add(sd_suggest_index_t *idx, int kind, apr_int64_t id,
 apr_status_t sd_suggest_remove(sd_suggest_index_t *idx, int kind, apr_int64_t id);
 
 /* The best max_known known issues (tenant's own and global ones) and the best
- * max_tickets tickets (tenant's own only) for query q, in p. Never a document
- * of another tenant. A query without search terms gives empty lists.
- * max_* in 0..SD_SUGGEST_MAX_HITS, else SD_EINVALID; SD_EMALFORMED if q is
- * not valid UTF-8. When q does not end in a space or punctuation its last
- * word is taken as still being typed and also matches longer words. */
+ * max_tickets tickets (tenant's own only) for query q, in p, by BM25 (k1 1.2,
+ * b 0.75) over the query's distinct terms (at most
+ * SD_SUGGEST_MAX_QUERY_TERMS). Never a document of another tenant. A query
+ * without search terms gives empty lists. A query word that is not in at
+ * least 10 of the tenant's documents may also match up to 3 close terms
+ * (trigram Jaccard >= 0.4, or 1 edit, 2 from 8 letters) at 0.7 times their
+ * similarity; when q does not end in a space or punctuation its last word is
+ * taken as still being typed and may also match up to 5 longer words it
+ * starts (weight 0.4 to 0.8). Each word counts once per document, through
+ * its best-scoring variant. max_* in 0..SD_SUGGEST_MAX_HITS, else
+ * SD_EINVALID; SD_EMALFORMED if q is not valid UTF-8. Typically 0.1 ms for a
+ * tenant of 105,000 documents (tests/unit/bench_sd_suggest.c). */
 apr_status_t sd_suggest_query(sd_suggest_result_t **pres, sd_suggest_index_t *idx,
                               const char *tenant, const char *q,
                               int max_known, int max_tickets, apr_pool_t *p);

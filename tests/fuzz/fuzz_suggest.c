@@ -14,7 +14,7 @@
  *       $(apr-1-config --cflags --cppflags --includes) -Ilib \
  *       tests/fuzz/fuzz_suggest.c lib/sd_suggest.c -o build/fuzz_suggest \
  *       $(apr-1-config --link-ld --libs) -lutf8proc
- *   mkdir -p build/fuzz-corpus && cp tests/fuzz/corpus/suggest/* build/fuzz-corpus/
+ *   rm -rf build/fuzz-corpus && cp -r tests/fuzz/corpus/suggest build/fuzz-corpus
  *   build/fuzz_suggest -max_len=4096 -max_total_time=180 build/fuzz-corpus
  */
 #include <stdint.h>
@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     /* Everything goes again: enough removals make shards compact. */
-    for (id = 0; id < 2000; id++) {
+    for (id = 0; id < 2002; id = id == 255 ? 1000 : id == 1255 ? 2001 : id + 1) {
         sd_suggest_remove(idx, SD_SUGGEST_KNOWN_ISSUE, id);
         sd_suggest_remove(idx, SD_SUGGEST_TICKET, id);
     }
