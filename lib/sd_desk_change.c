@@ -56,8 +56,16 @@ apr_status_t sd_desk_patch_from_json(sd_ticket_patch_t *pt, const json_t *body,
     }
     if ((v = json_object_get(body, "assignee"))) {
         pt->has_assignee = 1;
-        if (json_is_string(v) && !sd_str_blank(json_string_value(v)))
-            pt->assignee = apr_pstrdup(p, json_string_value(v));
+        if (json_is_string(v) && sd_str_blank(json_string_value(v)))
+            sd_problem_field(prob, "assignee", "must be a user id, or null to unassign");
+        else if (json_is_string(v)) {
+            /* surrounding blanks are typing, not part of a user id */
+            const char *a = json_string_value(v), *e;
+            while (*a == ' ' || *a == '\t') ++a;
+            e = a + strlen(a);
+            while (e > a && (e[-1] == ' ' || e[-1] == '\t')) --e;
+            pt->assignee = apr_pstrmemdup(p, a, (apr_size_t)(e - a));
+        }
     }
     if ((v = json_object_get(body, "tier")) && json_is_integer(v)) {
         pt->has_tier = 1;
@@ -367,6 +375,7 @@ apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_
                                   sd_problem_t *prob, apr_pool_t *p)
 {
     patch_t b = { who, id, if_match, in, NULL, prob };
+    sd_ticket_patch_t canon;
     apr_status_t rv;
     sd_user_t *a = NULL;
 
@@ -395,6 +404,9 @@ apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_
             return sd_problem_set(prob, SD_EUNAVAILABLE, SD_PT_DIR_DOWN,
                                   "The user directory cannot be reached right now.");
         b.assignee = a;
+        canon = *in;                    /* store the directory's spelling */
+        canon.assignee = a->user;
+        b.in = &canon;
     }
     rv = sd_store_txn(db, patch_txn, &b, p);
     if (rv != APR_SUCCESS) return rv;

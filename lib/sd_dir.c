@@ -683,6 +683,9 @@ static apr_status_t fetch_once(sd_user_t **pu, int *plrc, sd_dir_t *d, const cha
         goto leave;
     }
     uid = spelled_value(d->ld, entry, d->url.attr, user, scratch);
+    /* The entry's own spelling names the user everywhere (tickets, queues),
+     * whatever case or blanks the login or an assignment was typed with. */
+    if (uid) u->user = apr_pstrdup(p, uid);
     if (res) {
         apr_pool_cleanup_run(scratch, res, msg_cleanup);
         res = NULL;

@@ -34,7 +34,8 @@ typedef struct {
 } sd_dir_conf_t;
 
 typedef struct {
-    const char *user;     /* as given (r->user) */
+    const char *user;     /* the entry's own spelling of the user attribute
+                             (else as given): "TOM" logs in as tom */
     const char *dn;
     const char *name;     /* display name; the user name if the entry has none */
     const char *email;    /* may be NULL */

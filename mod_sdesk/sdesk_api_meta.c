@@ -92,9 +92,17 @@ int sdesk_api_meta(sdesk_req_t *rq)
                     c->calendar.range_end[d][k] % 60)));
             json_object_set_new(week, days[d], ranges);
         }
-        json_object_set_new(j, "business_hours", json_pack("{s:o, s:s, s:i, s:f}",
+        json_t *hol = json_array();
+        for (k = 0; k < c->calendar.holidays->nelts; ++k) {
+            int y, m, dd;
+            sd_sla_civil_from_days(APR_ARRAY_IDX(c->calendar.holidays, k, apr_int64_t),
+                                   &y, &m, &dd);
+            json_array_append_new(hol, json_string(apr_psprintf(rq->r->pool, "%04d-%02d-%02d",
+                                                                y, m, dd)));
+        }
+        json_object_set_new(j, "business_hours", json_pack("{s:o, s:s, s:o, s:f}",
             "week", week, "time_zone", c->calendar.zone_name ? c->calendar.zone_name : "UTC",
-            "holidays", c->calendar.holidays->nelts, "at_risk_share", c->at_risk_share));
+            "holidays", hol, "at_risk_share", c->at_risk_share));
     }
     json_object_set_new(j, "limits", json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
         "max_body", (json_int_t)c->limits.max_body, "max_depth", c->limits.max_depth,

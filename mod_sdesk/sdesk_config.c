@@ -366,13 +366,16 @@ static const char *cmd_base(cmd_parms *cmd, void *dcv, const char *arg)
 
 /* ---- SLA ----------------------------------------------------------------------- */
 
-static const char *cmd_hours(cmd_parms *cmd, void *dc, const char *args)
+static const char *cmd_hours(cmd_parms *cmd, void *dc, const char *raw)
 {
     sdesk_srv_conf_t *sc = srv(cmd);
-    const char *err = srv_only(cmd), *why = NULL;
+    const char *err = srv_only(cmd), *why = NULL, *w, *args = "";
     int first = !sc->hours;
     (void)dc;
     if (err) return err;
+    /* quoted or not: "Mon-Fri 08:00-16:00" and Mon-Fri 08:00-16:00 alike */
+    while (*(w = ap_getword_conf(cmd->pool, &raw)))
+        args = *args ? apr_pstrcat(cmd->pool, args, " ", w, NULL) : w;
     if (first) {
         sc->hours = apr_pcalloc(cmd->pool, sizeof(*sc->hours));
         sd_sla_calendar_default(sc->hours, cmd->pool);
