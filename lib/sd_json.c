@@ -222,9 +222,11 @@ static const char *check_value(const sd_json_field_t *f, const json_t *v)
     const char *s;
 
     if (json_is_null(v)) {
-        /* A required field sent as null is as missing as an absent one. */
-        if (f->flags & SD_JF_REQUIRED) return "is required";
+        /* Required and nullable: must be there, may be null ({"x": null}
+         * as an explicit "none"). Required alone: null is as missing as
+         * an absent member. */
         if (f->flags & SD_JF_NULLABLE) return NULL;
+        if (f->flags & SD_JF_REQUIRED) return "is required";
         return type_message(f->type);
     }
     if (!type_matches(f->type, v)) return type_message(f->type);
