@@ -76,7 +76,7 @@ $(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/expor
 	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
 	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
 	@grep -E 'warning:' $(BUILD)/mod/apxs.log || true
-	cp $(BUILD)/mod/.libs/mod_sdesk.so $@
+	cp $(BUILD)/mod/.libs/mod_sdesk.so $@.tmp && mv -f $@.tmp $@   # a running httpd keeps its copy
 
 module: $(BUILD)/mod_sdesk.so
 
@@ -91,7 +91,7 @@ $(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/asan/libsdesk.a mod_s
 	    -Wl,-Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map -Wl,-fsanitize=address,undefined \
 	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/asan/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
 	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
-	cp $(BUILD)/asan/mod/.libs/mod_sdesk.so $@
+	cp $(BUILD)/asan/mod/.libs/mod_sdesk.so $@.tmp && mv -f $@.tmp $@
 
 # ---- tests --------------------------------------------------------------------
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/sd_test.h $(BUILD)/asan/libsdesk.a
