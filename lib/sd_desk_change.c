@@ -925,6 +925,14 @@ static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
     if (old->status == SD_ST_CLOSED)
         return sd_problem_set(b->prob, SD_ECONFLICT, SD_PT_CONFLICT,
                               "The ticket is closed; reopen it with a reason to add files.");
+    if (b->comment) {
+        /* the comment counts even when the bytes are there already */
+        const char *cargs[7] = { u->tenant, I64(old->id), u->user, u->name ? u->name : u->user,
+                                 b->comment, "0", I64(b->who->now) };
+        if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_insert_comment", 7, cargs, p)))
+            return rv;
+        comment_id = rows->nrows ? sd_store_to_i64(rows->cell[0][0]) : 0;
+    }
     {
         const char *args[3] = { old->tenant, I64(old->id), b->sha256 };
         rv = sd_store_select(&rows, db, "sdesk_attachment_by_sha", 3, args, p);
@@ -933,7 +941,13 @@ static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
             b->meta = apr_pcalloc(p, sizeof(*b->meta));
             meta_from_row(b->meta, rows->cell[0]);
             b->existed = 1;
-            return APR_SUCCESS;
+            if (!comment_id) return APR_SUCCESS;
+            t = copy(old, p);
+            ev.kind = "comment";
+            ev.field = "public";
+            ev.new_value = I64(comment_id);
+            ev.notify = "ticket.comment";
+            return save(db, u->user, b->who->now, old, t, STINT_KEEP, NULL, &ev, 1, p);
         }
         rv = sd_store_select(&rows, db, "sdesk_attachment_stats", 2, args, p);
         if (rv != APR_SUCCESS) return rv;
@@ -946,13 +960,6 @@ static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
             return sd_problem_set(b->prob, SD_ETOOBIG, SD_PT_TOO_BIG,
                                   "The ticket's attachments would exceed %" APR_INT64_T_FMT
                                   " bytes in all.", c->max_attachments_total);
-    }
-    if (b->comment) {
-        const char *cargs[7] = { u->tenant, I64(old->id), u->user, u->name ? u->name : u->user,
-                                 b->comment, "0", I64(b->who->now) };
-        if (APR_SUCCESS != (rv = sd_store_select(&rows, db, "sdesk_insert_comment", 7, cargs, p)))
-            return rv;
-        comment_id = rows->nrows ? sd_store_to_i64(rows->cell[0][0]) : 0;
     }
     {
         const char *args[9];

@@ -90,7 +90,8 @@ apr_status_t sd_query_parse(apr_table_t **pt, const char *qs, const char *const 
         value = eq ? decode(eq + 1, len - (apr_size_t)(eq + 1 - s), p) : apr_pstrdup(p, "");
         if (!name || !value)
             return sd_problem_set(prob, SD_EMALFORMED, SD_PT_BAD_PARAM,
-                                  "The query string is not valid percent-encoded UTF-8.");
+                                  "The query string is not valid percent-encoded UTF-8, or "
+                                  "holds control characters.");
         for (a = allowed; *a && strcmp(*a, name); ++a)
             ;
         if (!*a)

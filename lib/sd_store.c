@@ -216,8 +216,9 @@ static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
 {
     apr_status_t rv;
     if (db->kind != SD_DB_SQLITE) return APR_SUCCESS;
-    /* busy_timeout stays 0: the driver's own BUSY loop already sleeps while
-     * holding its process-wide mutex; we retry whole transactions instead. */
+    /* busy_timeout stays 0: the driver's own BUSY loop already sleeps (100 ms
+     * steps); we retry whole transactions instead, and the glue serialises
+     * the server's own writers with a cross-process lock. */
     /* ":memory:" databases (unit tests) cannot use WAL and report "memory". */
     /* Each setting is read first and changed only when it differs: changing
      * one expires statements other modules may have prepared on a shared

@@ -136,13 +136,13 @@ static const stmt_t stmts[] = {
       " WHERE status <> 'resolved' ORDER BY id", NULL },
     { "sdesk_feed_ki_since",
       "SELECT id, tenant, title, symptoms, workaround, status, updated_at FROM known_issues"
-      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY id", NULL },
+      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY updated_at, id", NULL },
     { "sdesk_feed_tickets_all",
       "SELECT id, tenant, subject, description, status, updated_at FROM tickets"
       " WHERE status IN ('new', 'open', 'pending') ORDER BY id", NULL },
     { "sdesk_feed_tickets_since",
       "SELECT id, tenant, subject, description, status, updated_at FROM tickets"
-      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY id", NULL },
+      " WHERE updated_at >= CAST(%s AS BIGINT) ORDER BY updated_at, id", NULL },
     { "sdesk_suggest_ki",
       "SELECT id, title, workaround FROM known_issues WHERE tenant IN (%s, '')"
       " AND status <> 'resolved' AND id IN (%s, %s, %s, %s, %s)", NULL },

@@ -16,6 +16,8 @@
 #include "ap_mpm.h"
 #include <apr_dbd.h>
 #include "mod_dbd.h"
+#include "util_mutex.h"
+#include <apr_global_mutex.h>
 
 #include "mod_sdesk.h"
 #include "sdesk_config.h"
@@ -64,6 +66,35 @@ static const char *base_of(const char *uri)
             best = b;
     }
     return best;
+}
+
+/* ---- the writers' lock -------------------------------------------------------- */
+
+/* SQLite lets one writer in at a time; without a lock of our own, writers of
+ * different children collide and the driver sleeps 100 ms per retry. With
+ * it they queue (microseconds). Only used on SQLite (sd_store decides). */
+#define SDESK_WRITE_MUTEX "sdesk-write"
+static apr_global_mutex_t *write_mutex;
+
+static apr_status_t write_lock(void *baton)
+{
+    return apr_global_mutex_lock(baton);
+}
+
+static apr_status_t write_unlock(void *baton)
+{
+    return apr_global_mutex_unlock(baton);
+}
+
+static sd_store_writelock_t write_lock_ops = { write_lock, write_unlock, NULL };
+
+static int sdesk_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    /* the Mutex directive may choose its mechanism: Mutex sysvsem sdesk-write */
+    return ap_mutex_register(pconf, SDESK_WRITE_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
+           == APR_SUCCESS ? OK : !OK;
 }
 
 /* ---- start-up checks ---------------------------------------------------------- */
@@ -170,6 +201,9 @@ static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     sd_log_set(log_cb, log_level_cb, NULL);
     for (vs = s; vs; vs = vs->next) sdesk_config_resolve(sdesk_config_srv(vs), pconf);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    if (ap_global_mutex_create(&write_mutex, NULL, SDESK_WRITE_MUTEX, NULL, s, pconf, 0)
+        != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     /* The scan runs where the desk is served; a server without it needs none. */
     if (sdesk_bases && sdesk_bases->nelts && sdesk_watchdog_init(pconf, s) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -222,6 +256,17 @@ static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
 
     srand((unsigned)getpid() ^ (unsigned)apr_time_now());
+    if (write_mutex) {
+        const char *file = apr_global_mutex_lockfile(write_mutex);
+        if (apr_global_mutex_child_init(&write_mutex, file, pchild) == APR_SUCCESS) {
+            write_lock_ops.baton = write_mutex;
+            sdesk_writelock = &write_lock_ops;
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, SDLOGNO(00518)
+                         "cannot attach the writers' lock; SQLite writers may collide");
+        }
+    }
     for (vs = s; vs; vs = vs->next) {
         sdesk_srv_conf_t *sc = sdesk_config_srv(vs);
         const sd_dir_conf_t *dc = sc->dirc;
@@ -313,6 +358,7 @@ static void sdesk_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
     (void)p;
+    ap_hook_pre_config(sdesk_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(sdesk_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(sdesk_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_optional_fn_retrieve(sdesk_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);

@@ -87,6 +87,9 @@ static apr_status_t part_begin(void *baton, const sd_multipart_part_t *part)
         u->filename = apr_pstrdup(u->rq->r->pool, part->filename ? part->filename : "");
         return APR_SUCCESS;
     }
+    if (!part->is_file && part->name && !strcmp(part->name, "file"))
+        return sd_problem_set(&u->rq->prob, SD_EMALFORMED, SD_PT_MALFORMED,
+                              "The part 'file' must be a file (with a filename).");
     if (!part->is_file && part->name && !strcmp(part->name, "comment")) {
         u->in_comment = 1;
         return APR_SUCCESS;
