@@ -424,7 +424,8 @@ const char *sd_json_dump(const json_t *j, apr_pool_t *p)
     if (!j) return NULL;
     /* Insertion order is jansson's default since 2.8 (JSON_PRESERVE_ORDER is
      * a no-op); JSON_ENCODE_ANY so a scalar dumps too. */
-    s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* 12 significant digits: 10.665, not 10.664999999999999 */
+    s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
     if (!s) return NULL;
     out = apr_pstrdup(p, s);
     /* Free with jansson's allocator, which the process may have replaced. */
