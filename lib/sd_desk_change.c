@@ -12,6 +12,7 @@
 #include "sd_log.h"
 #include "sd_private.h"
 #include "sd_store_sql.h"
+#include "sd_time.h"
 
 #define I64(v) sd_store_i64((v), p)
 #define OPT64(v) ((v) ? sd_store_i64((v), p) : NULL)
@@ -367,6 +368,12 @@ static apr_status_t patch_txn(void *baton, sd_db_t *db, apr_pool_t *p)
         extra_event_t moved = { "tier", "tier", I64(old->tier), I64(t->tier), NULL, "ticket.tier" };
         return save(db, b->who->user->user, now, old, t, STINT_NEW, "moved", &moved, 1, p);
     }
+    /* a PATCH that changes nothing keeps the version: no 412 for others */
+    if (t->status == old->status && t->priority == old->priority
+        && !str_differs(t->category, old->category) && !str_differs(t->assignee, old->assignee)
+        && !str_differs(t->cc_json, old->cc_json)
+        && !str_differs(t->description, old->description))
+        return APR_SUCCESS;
     return save(db, b->who->user->user, now, old, t, STINT_KEEP, NULL, NULL, 0, p);
 }
 
@@ -612,14 +619,14 @@ static apr_status_t breach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
     if (!t->responded_at && t->response_due_at && t->response_due_at < b->now
         && !(t->sla_breached & SD_SLA_BREACH_RESPONSE) && t->status < SD_ST_RESOLVED) {
         extra_event_t e = { "sla-breached", "response", NULL, NULL, NULL, "ticket.sla_breached" };
-        e.new_value = sd_store_i64(t->response_due_at, p);
+        e.new_value = sd_time_rfc3339(sd_time_from_sec(t->response_due_at), p);
         ev[n++] = e;
         t->sla_breached |= SD_SLA_BREACH_RESPONSE;
     }
     if (t->resolution_due_at && t->resolution_due_at < b->now && t->status != SD_ST_PENDING
         && !(t->sla_breached & SD_SLA_BREACH_RESOLUTION) && t->status < SD_ST_RESOLVED) {
         extra_event_t e = { "sla-breached", "resolution", NULL, NULL, NULL, "ticket.sla_breached" };
-        e.new_value = sd_store_i64(t->resolution_due_at, p);
+        e.new_value = sd_time_rfc3339(sd_time_from_sec(t->resolution_due_at), p);
         ev[n++] = e;
         t->sla_breached |= SD_SLA_BREACH_RESOLUTION;
     }

@@ -11,9 +11,10 @@ import re
 
 import pytest
 
+import sdesk_util
 from sdesk_util import (
-    assert_json, assert_problem, client, create_ticket, describe, dumps, field_errors,
-    list_ids, marker, rfc3339, unchanged_db,
+    assert_json, assert_problem, create_ticket, describe, dumps, field_errors, list_ids,
+    marker, rfc3339, unchanged_db,
 )
 
 ETAG_RE = re.compile(r'^"t(\d+)-v(\d+)-([ar])"$')
@@ -32,6 +33,37 @@ SdeskResolutionTarget 3 high 24h 24x7
 
 
 # ---- helpers ---------------------------------------------------------------------
+
+# One session per user and test, closed after the test: sessions left to the
+# garbage collector keep idle keep-alive connections open, and past mpm_event's
+# connection limit httpd closes those just as a client reuses one ("Remote end
+# closed connection without response"), which is no fault of the module.
+_SESSIONS = {}
+_EXTRA = []
+
+
+def client(desk, user, password=None, base="/sdesk"):
+    key = (id(desk), user, password, base)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = sdesk_util.client(desk, user, password=password, base=base)
+    return _SESSIONS[key]
+
+
+def fresh_client(desk, user):
+    """A session of its own (for threads), closed after the test."""
+    s = sdesk_util.client(desk, user)
+    _EXTRA.append(s)
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions():
+    yield
+    for s in list(_SESSIONS.values()) + _EXTRA:
+        s.close()
+    _SESSIONS.clear()
+    del _EXTRA[:]
+
 
 def turl(desk, tid, sub=""):
     return desk.api("/tickets/%d%s" % (tid, sub))
@@ -327,11 +359,13 @@ def test_if_match_race_has_one_winner(desk):
     bodies = [{"priority": p} for p in ("critical", "urgent", "normal")] * 2 + \
         [{"status": "open"}, {"status": "pending"}]
 
-    def one(body):
-        return patch(desk, client(desk, "tom"), t["id"], body, headers={"If-Match": etag})
+    sessions = [fresh_client(desk, "tom") for _ in bodies]
+
+    def one(i):
+        return patch(desk, sessions[i], t["id"], bodies[i], headers={"If-Match": etag})
 
     with concurrent.futures.ThreadPoolExecutor(len(bodies)) as ex:
-        rs = list(ex.map(one, bodies))
+        rs = list(ex.map(one, range(len(bodies))))
     ok = [r for r in rs if r.status_code == 200]
     assert len(ok) == 1, [describe(r) for r in rs]
     for r in rs:
@@ -718,10 +752,9 @@ def test_unknown_and_anonymous_users(desk, sub, body):
         r = ghost.request(method, desk.alt("/tickets/%d%s" % (t["id"], sub)), data=dumps(body),
                           headers={"Content-Type": "application/json"})
     assert_problem(r, 403, "unknown-user")
-    with unchanged(desk, t["id"]):
-        r = desk.client(None).request(method, desk.noauth("/tickets/%d%s" % (t["id"], sub)),
-                                      data=dumps(body),
-                                      headers={"Content-Type": "application/json"})
+    with unchanged(desk, t["id"]), desk.client(None) as anon:
+        r = anon.request(method, desk.noauth("/tickets/%d%s" % (t["id"], sub)),
+                         data=dumps(body), headers={"Content-Type": "application/json"})
     assert_problem(r, 401, "unauthenticated")
 
 

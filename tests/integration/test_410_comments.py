@@ -9,9 +9,10 @@ import re
 
 import pytest
 
+import sdesk_util
 from sdesk_util import (
-    assert_json, assert_problem, client, create_ticket, describe, dumps, field_errors,
-    list_all, marker, rfc3339, unchanged_db,
+    assert_json, assert_problem, create_ticket, describe, dumps, field_errors, list_all,
+    marker, rfc3339, unchanged_db,
 )
 
 ETAG_RE = re.compile(r'^"t(\d+)-v(\d+)-([ar])"$')
@@ -19,6 +20,37 @@ COMMENT_KEYS = {"id", "ticket_id", "author", "body", "internal", "created_at"}
 
 
 # ---- helpers ---------------------------------------------------------------------
+
+# One session per user and test, closed after the test: sessions left to the
+# garbage collector keep idle keep-alive connections open, and past mpm_event's
+# connection limit httpd closes those just as a client reuses one ("Remote end
+# closed connection without response"), which is no fault of the module.
+_SESSIONS = {}
+_EXTRA = []
+
+
+def client(desk, user, password=None, base="/sdesk"):
+    key = (id(desk), user, password, base)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = sdesk_util.client(desk, user, password=password, base=base)
+    return _SESSIONS[key]
+
+
+def fresh_client(desk, user):
+    """A session of its own (for threads), closed after the test."""
+    s = sdesk_util.client(desk, user)
+    _EXTRA.append(s)
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions():
+    yield
+    for s in list(_SESSIONS.values()) + _EXTRA:
+        s.close()
+    _SESSIONS.clear()
+    del _EXTRA[:]
+
 
 def turl(desk, tid, sub=""):
     return desk.api("/tickets/%d%s" % (tid, sub))
@@ -139,10 +171,12 @@ def test_concurrent_comments_all_land(desk):
     before = desk.db_counts()
     users = ["alice", "tom", "nina", "tess", "ada"] * 3
 
+    sessions = [fresh_client(desk, user) for user in users]
+
     def one(i_user):
         i, user = i_user
-        return comment(desk, client(desk, user), t["id"], {"body": "parallel %d" % i,
-                                                          "internal": user in ("nina", "tess")})
+        return comment(desk, sessions[i], t["id"], {"body": "parallel %d" % i,
+                                                   "internal": user in ("nina", "tess")})
 
     with concurrent.futures.ThreadPoolExecutor(len(users)) as ex:
         rs = list(ex.map(one, enumerate(users)))

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
+import sdesk_util
 from sdesk_util import (
-    assert_json, assert_problem, client, create_ticket, describe, dumps, list_all, marker,
-    rfc3339, unchanged_db,
+    assert_json, assert_problem, create_ticket, describe, dumps, list_all, marker, rfc3339,
+    unchanged_db,
 )
 
 ETAG_RE = re.compile(r'^"t(\d+)-v(\d+)-([ar])"$')
@@ -45,6 +46,37 @@ SdeskResolutionTarget 4 high none
 
 
 # ---- helpers ---------------------------------------------------------------------
+
+# One session per user and test, closed after the test: sessions left to the
+# garbage collector keep idle keep-alive connections open, and past mpm_event's
+# connection limit httpd closes those just as a client reuses one ("Remote end
+# closed connection without response"), which is no fault of the module.
+_SESSIONS = {}
+_EXTRA = []
+
+
+def client(desk, user, password=None, base="/sdesk"):
+    key = (id(desk), user, password, base)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = sdesk_util.client(desk, user, password=password, base=base)
+    return _SESSIONS[key]
+
+
+def fresh_client(desk, user):
+    """A session of its own (for threads), closed after the test."""
+    s = sdesk_util.client(desk, user)
+    _EXTRA.append(s)
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _close_sessions():
+    yield
+    for s in list(_SESSIONS.values()) + _EXTRA:
+        s.close()
+    _SESSIONS.clear()
+    del _EXTRA[:]
+
 
 def turl(desk, tid, sub=""):
     return desk.api("/tickets/%d%s" % (tid, sub))
