@@ -207,13 +207,13 @@ def stop_pid(pid, timeout=15.0, sig=signal.SIGTERM, popen=None, with_children=Fa
                 pass
 
 
-def run(cmd, user=None, cwd=None, check=True, timeout=120, input=None):
+def run(cmd, user=None, cwd=None, check=True, timeout=120, input=None, env=None):
     """Run cmd (as user via runuser when given); returns CompletedProcess with
     stdout holding stdout and stderr together."""
     if user:
         cmd = ["runuser", "-u", user, "--"] + list(cmd)
     p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       universal_newlines=True, timeout=timeout, input=input,
+                       universal_newlines=True, timeout=timeout, input=input, env=env,
                        stdin=None if input is not None else subprocess.DEVNULL)
     if check and p.returncode != 0:
         raise HarnessError("%s failed (exit %d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
@@ -773,7 +773,7 @@ class Httpd:
         self._n += 1
         path = os.path.join(self.root, "conf", "test-%03d.conf" % self._n)
         path, text, extra_line = self.write_conf(path, extra_conf, omit)
-        p = run([APACHE2, "-t", "-f", path], check=False, timeout=60)
+        p = run([APACHE2, "-t", "-f", path], check=False, timeout=60, env=httpd_env())
         return ConfResult(p.returncode, p.stdout, path, text, extra_line)
 
     def startcheck(self, extra_conf="", omit=(), settle=1.5, timeout=20):
