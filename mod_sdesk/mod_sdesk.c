@@ -294,6 +294,7 @@ static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
         }
         sc->dir = dir;
     }
+    sdesk_watchdog_child_init(pchild);
     if (sdesk_suggest_child_init(pchild) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, SDLOGNO(00517)
                      "cannot create the suggestion index; /suggest will answer 503");

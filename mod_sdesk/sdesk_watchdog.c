@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include <apr_optional.h>
 #include <apr_dbd.h>
+#include <apr_thread_mutex.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -23,6 +24,31 @@ APLOG_USE_MODULE(sdesk);
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 
+/* When a child exits, its pool's subpools (mod_dbd's connections among
+ * them) are destroyed before mod_watchdog joins its thread in a plain
+ * cleanup: a scan still running then would use freed connections. A
+ * pre-cleanup stops new scans and waits for the running one. */
+static apr_thread_mutex_t *scan_mutex;
+static volatile int stopping;
+
+static apr_status_t stop_scans(void *data)
+{
+    (void)data;
+    if (scan_mutex) {
+        apr_thread_mutex_lock(scan_mutex);
+        stopping = 1;
+        apr_thread_mutex_unlock(scan_mutex);
+    }
+    return APR_SUCCESS;
+}
+
+void sdesk_watchdog_child_init(apr_pool_t *pchild)
+{
+    stopping = 0;
+    if (apr_thread_mutex_create(&scan_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) == APR_SUCCESS)
+        apr_pool_pre_cleanup_register(pchild, NULL, stop_scans);
+}
+
 static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
@@ -33,7 +59,13 @@ static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
     apr_status_t rv;
     int breaches = 0, closed = 0;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !dbd_close) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !dbd_close || !scan_mutex)
+        return APR_SUCCESS;
+    apr_thread_mutex_lock(scan_mutex);
+    if (stopping) {
+        apr_thread_mutex_unlock(scan_mutex);
+        return APR_SUCCESS;
+    }
     apr_pool_create(&p, pool);
     dbd = dbd_open(p, s);
     if (!dbd) {
@@ -51,6 +83,7 @@ static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
     dbd_close(s, dbd);
 leave:
     apr_pool_destroy(p);
+    apr_thread_mutex_unlock(scan_mutex);
     return APR_SUCCESS;          /* a failed scan is tried again at the next interval */
 }
 

@@ -8,4 +8,7 @@
  * run only). The scan uses s's database and configuration. */
 apr_status_t sdesk_watchdog_init(apr_pool_t *pconf, server_rec *s);
 
+/* Per child: the lock that lets a child exit only between two scans. */
+void sdesk_watchdog_child_init(apr_pool_t *pchild);
+
 #endif /* SDESK_WATCHDOG_H */

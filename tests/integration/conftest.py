@@ -239,3 +239,11 @@ def _read_range(d, start, end):
     with open(d.error_log, "rb") as f:
         f.seek(start)
         return f.read(max(0, end - start)).decode("utf-8", "replace")
+
+
+@pytest.fixture(autouse=True)
+def _sdesk_close_sessions():
+    """Close the sessions sdesk_util.session handed out during the test."""
+    yield
+    import sdesk_util
+    sdesk_util.close_sessions()

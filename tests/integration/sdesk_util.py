@@ -263,3 +263,39 @@ def b64url(data):
 
 def dumps(obj):
     return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+# ---- sessions per test ------------------------------------------------------------
+# One session per user and test, closed after the test (conftest's autouse
+# fixture calls close_sessions): sessions left to the garbage collector keep
+# idle keep-alive connections open, and past mpm_event's connection limit
+# httpd closes those just as a client reuses one ("Remote end closed
+# connection without response"), which is no fault of the module.
+_SESSIONS = {}
+_EXTRA = []
+
+
+def session(desk, user, password=None, base="/sdesk"):
+    """The test's session of user (created once per test)."""
+    key = (id(desk), user, password, base)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = client(desk, user, password=password, base=base)
+    return _SESSIONS[key]
+
+
+def fresh_client(desk, user):
+    """A session of its own (for threads), closed after the test."""
+    s = client(desk, user)
+    _EXTRA.append(s)
+    return s
+
+
+def close_sessions():
+    for s in list(_SESSIONS.values()) + _EXTRA:
+        s.close()
+    _SESSIONS.clear()
+    del _EXTRA[:]
+
+
+def turl(desk, tid, sub=""):
+    return desk.api("/tickets/%d%s" % (tid, sub))

@@ -47,39 +47,10 @@ SdeskResolutionTarget 4 high none
 
 # ---- helpers ---------------------------------------------------------------------
 
-# One session per user and test, closed after the test: sessions left to the
-# garbage collector keep idle keep-alive connections open, and past mpm_event's
-# connection limit httpd closes those just as a client reuses one ("Remote end
-# closed connection without response"), which is no fault of the module.
-_SESSIONS = {}
-_EXTRA = []
-
-
-def client(desk, user, password=None, base="/sdesk"):
-    key = (id(desk), user, password, base)
-    if key not in _SESSIONS:
-        _SESSIONS[key] = sdesk_util.client(desk, user, password=password, base=base)
-    return _SESSIONS[key]
-
-
-def fresh_client(desk, user):
-    """A session of its own (for threads), closed after the test."""
-    s = sdesk_util.client(desk, user)
-    _EXTRA.append(s)
-    return s
-
-
-@pytest.fixture(autouse=True)
-def _close_sessions():
-    yield
-    for s in list(_SESSIONS.values()) + _EXTRA:
-        s.close()
-    _SESSIONS.clear()
-    del _EXTRA[:]
-
-
-def turl(desk, tid, sub=""):
-    return desk.api("/tickets/%d%s" % (tid, sub))
+# sessions: one per user per test, closed afterwards (sdesk_util.session)
+client = sdesk_util.session
+fresh_client = sdesk_util.fresh_client
+turl = sdesk_util.turl
 
 
 def post(desk, s, tid, sub, body=None, data=None, ctype="application/json", headers=None):

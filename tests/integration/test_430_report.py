@@ -41,35 +41,10 @@ SdeskSLAScanInterval 1
 
 # ---- helpers ---------------------------------------------------------------------
 
-# One session per user and test, closed after the test: sessions left to the
-# garbage collector keep idle keep-alive connections open, and past mpm_event's
-# connection limit httpd closes those just as a client reuses one ("Remote end
-# closed connection without response"), which is no fault of the module.
-_SESSIONS = {}
-_EXTRA = []
-
-
-def client(desk, user, password=None, base="/sdesk"):
-    key = (id(desk), user, password, base)
-    if key not in _SESSIONS:
-        _SESSIONS[key] = sdesk_util.client(desk, user, password=password, base=base)
-    return _SESSIONS[key]
-
-
-def fresh_client(desk, user):
-    """A session of its own (for threads), closed after the test."""
-    s = sdesk_util.client(desk, user)
-    _EXTRA.append(s)
-    return s
-
-
-@pytest.fixture(autouse=True)
-def _close_sessions():
-    yield
-    for s in list(_SESSIONS.values()) + _EXTRA:
-        s.close()
-    _SESSIONS.clear()
-    del _EXTRA[:]
+# sessions: one per user per test, closed afterwards (sdesk_util.session)
+client = sdesk_util.session
+fresh_client = sdesk_util.fresh_client
+turl = sdesk_util.turl
 
 
 @contextlib.contextmanager
