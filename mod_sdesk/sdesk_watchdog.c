@@ -5,7 +5,7 @@
 #include <apr_strings.h>
 #include <apr_optional.h>
 #include <apr_dbd.h>
-#include <apr_thread_mutex.h>
+#include <apr_atomic.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -27,26 +27,24 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 /* When a child exits, its pool's subpools (mod_dbd's connections among
  * them) are destroyed before mod_watchdog joins its thread in a plain
  * cleanup: a scan still running then would use freed connections. A
- * pre-cleanup stops new scans and waits for the running one. */
-static apr_thread_mutex_t *scan_mutex;
-static volatile int stopping;
+ * pre-cleanup stops new scans and waits (bounded) for the running one.
+ * Plain atomics: nothing here may be freed while the thread still runs. */
+static volatile apr_uint32_t stopping, running;
 
 static apr_status_t stop_scans(void *data)
 {
+    int i;
     (void)data;
-    if (scan_mutex) {
-        apr_thread_mutex_lock(scan_mutex);
-        stopping = 1;
-        apr_thread_mutex_unlock(scan_mutex);
-    }
+    apr_atomic_set32(&stopping, 1);
+    for (i = 0; i < 1000 && apr_atomic_read32(&running); ++i)
+        apr_sleep(apr_time_from_msec(10));
     return APR_SUCCESS;
 }
 
 void sdesk_watchdog_child_init(apr_pool_t *pchild)
 {
-    stopping = 0;
-    if (apr_thread_mutex_create(&scan_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) == APR_SUCCESS)
-        apr_pool_pre_cleanup_register(pchild, NULL, stop_scans);
+    apr_atomic_set32(&stopping, 0);
+    apr_pool_pre_cleanup_register(pchild, NULL, stop_scans);
 }
 
 static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
@@ -59,11 +57,10 @@ static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
     apr_status_t rv;
     int breaches = 0, closed = 0;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !dbd_close || !scan_mutex)
-        return APR_SUCCESS;
-    apr_thread_mutex_lock(scan_mutex);
-    if (stopping) {
-        apr_thread_mutex_unlock(scan_mutex);
+    if (state != AP_WATCHDOG_STATE_RUNNING || !dbd_open || !dbd_close) return APR_SUCCESS;
+    apr_atomic_inc32(&running);
+    if (apr_atomic_read32(&stopping)) {
+        apr_atomic_dec32(&running);
         return APR_SUCCESS;
     }
     apr_pool_create(&p, pool);
@@ -83,7 +80,7 @@ static apr_status_t sla_scan(int state, void *data, apr_pool_t *pool)
     dbd_close(s, dbd);
 leave:
     apr_pool_destroy(p);
-    apr_thread_mutex_unlock(scan_mutex);
+    apr_atomic_dec32(&running);
     return APR_SUCCESS;          /* a failed scan is tried again at the next interval */
 }
 
