@@ -299,3 +299,13 @@ def close_sessions():
 
 def turl(desk, tid, sub=""):
     return desk.api("/tickets/%d%s" % (tid, sub))
+
+
+def ticket_post(desk, s, tid, sub, body=None, data=None, ctype="application/json",
+                headers=None):
+    """POST body (JSON) or raw data to /tickets/<tid><sub> with ctype."""
+    h = {}
+    if ctype is not None:
+        h["Content-Type"] = ctype
+    h.update(headers or {})
+    return s.post(turl(desk, tid, sub), data=dumps(body) if data is None else data, headers=h)

@@ -48,12 +48,7 @@ def patch(desk, s, tid, body=None, data=None, ctype="application/json", headers=
     return s.patch(turl(desk, tid), data=dumps(body) if data is None else data, headers=h)
 
 
-def post(desk, s, tid, sub, body=None, data=None, ctype="application/json", headers=None):
-    h = {}
-    if ctype is not None:
-        h["Content-Type"] = ctype
-    h.update(headers or {})
-    return s.post(turl(desk, tid, sub), data=dumps(body) if data is None else data, headers=h)
+post = sdesk_util.ticket_post
 
 
 def patched(desk, s, tid, body, headers=None):

@@ -53,12 +53,7 @@ fresh_client = sdesk_util.fresh_client
 turl = sdesk_util.turl
 
 
-def post(desk, s, tid, sub, body=None, data=None, ctype="application/json", headers=None):
-    h = {}
-    if ctype is not None:
-        h["Content-Type"] = ctype
-    h.update(headers or {})
-    return s.post(turl(desk, tid, sub), data=dumps(body) if data is None else data, headers=h)
+post = sdesk_util.ticket_post
 
 
 def escalate(desk, s, tid, body=None, **kw):
