@@ -34,6 +34,9 @@ MOD_HDR := $(wildcard mod_sdesk/*.h)
 UNIT_SRC := $(wildcard tests/unit/test_sd_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 SQL      := $(sort $(wildcard sql/sqlite3/*.sql sql/pgsql/*.sql))
+# The web pages (web/), embedded in the module as one generated C file.
+WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+WEB_C    := $(BUILD)/gen/sdesk_ui_assets.c
 
 .PHONY: all deps module lib unit test test-integration test-asan demo install clean fuzz \
         check-lognos bench
@@ -64,16 +67,20 @@ $(BUILD)/asan/libsdesk.a: $(LIB_ASAN_OBJ)
 lib: $(BUILD)/libsdesk.a
 
 # ---- the module (apxs) --------------------------------------------------------
+$(WEB_C): $(WEB) tools/embed-web.sh
+	@mkdir -p $(dir $@)
+	tools/embed-web.sh web > $@.tmp && mv $@.tmp $@
+
 # apxs compiles the glue with httpd's flags and links lib/ statically; only
 # sdesk_module is exported (mod_sdesk/exports.map).
-$(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/libsdesk.a mod_sdesk/exports.map Makefile
+$(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/libsdesk.a mod_sdesk/exports.map Makefile
 	@mkdir -p $(BUILD)/mod
-	cp $(MOD_SRC) $(MOD_HDR) $(BUILD)/mod/
+	cp $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/mod/
 	cd $(BUILD)/mod && $(APXS) -c -o mod_sdesk.la \
 	    -Wc,-std=c99 $(addprefix -Wc$(comma),$(WARN)) -Wc,-Wno-missing-field-initializers -Wc,-Wno-shadow \
 	    -I$(CURDIR)/lib $(DEP_CFLAGS) \
 	    -Wl,-Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map \
-	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
+	    $(notdir $(MOD_SRC)) sdesk_ui_assets.c $(CURDIR)/$(BUILD)/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
 	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
 	@grep -E 'warning:' $(BUILD)/mod/apxs.log || true
 	cp $(BUILD)/mod/.libs/mod_sdesk.so $@.tmp && mv -f $@.tmp $@   # a running httpd keeps its copy
@@ -82,14 +89,14 @@ module: $(BUILD)/mod_sdesk.so
 
 # The same module built with ASan + UBSan, for `make test-asan` (httpd runs
 # it with the sanitizer runtimes preloaded).
-$(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(BUILD)/asan/libsdesk.a mod_sdesk/exports.map Makefile
+$(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/asan/libsdesk.a mod_sdesk/exports.map Makefile
 	@mkdir -p $(BUILD)/asan/mod
-	cp $(MOD_SRC) $(MOD_HDR) $(BUILD)/asan/mod/
+	cp $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/asan/mod/
 	cd $(BUILD)/asan/mod && $(APXS) -c -o mod_sdesk.la \
 	    -Wc,-std=c99 $(addprefix -Wc$(comma),$(WARN) $(SAN)) -Wc,-Wno-missing-field-initializers \
 	    -Wc,-Wno-shadow -Wc,-O1 -I$(CURDIR)/lib $(DEP_CFLAGS) \
 	    -Wl,-Wl,--version-script=$(CURDIR)/mod_sdesk/exports.map -Wl,-fsanitize=address,undefined \
-	    $(notdir $(MOD_SRC)) $(CURDIR)/$(BUILD)/asan/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
+	    $(notdir $(MOD_SRC)) sdesk_ui_assets.c $(CURDIR)/$(BUILD)/asan/libsdesk.a $(DEP_LIBS) $(APR_LIBS) \
 	    > apxs.log 2>&1 || { cat apxs.log; exit 1; }
 	cp $(BUILD)/asan/mod/.libs/mod_sdesk.so $@.tmp && mv -f $@.tmp $@
 

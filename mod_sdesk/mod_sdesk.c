@@ -24,6 +24,7 @@
 #include "sdesk_http.h"
 #include "sdesk_api.h"
 #include "sdesk_watchdog.h"
+#include "sdesk_ui.h"
 #include "sd_log.h"
 #include "sd_json.h"
 #include "sd_store.h"
@@ -195,9 +196,14 @@ static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
                              server_rec *s)
 {
     server_rec *vs;
+    const char *err;
     (void)plog;
     (void)ptemp;
     sd_json_init();
+    if ((err = sdesk_ui_init(pconf))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, SDLOGNO(00600) "mod_sdesk: %s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     sd_log_set(log_cb, log_level_cb, NULL);
     for (vs = s; vs; vs = vs->next) sdesk_config_resolve(sdesk_config_srv(vs), pconf);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
@@ -312,6 +318,7 @@ static int sdesk_handler(request_rec *r)
     sdesk_req_t *rq;
     apr_size_t blen;
     apr_status_t rv;
+    int ui;
 
     if (!r->handler || strcmp(r->handler, SDESK_HANDLER)) return DECLINED;
     rq = apr_pcalloc(r->pool, sizeof(*rq));
@@ -323,9 +330,6 @@ static int sdesk_handler(request_rec *r)
     rq->base = (dc && dc->base) ? dc->base : base_of(r->uri);
     sdesk_http_security_headers(r);
 
-    if (!r->user)
-        return sdesk_problem_simple(r, SD_EUNAUTH, SD_PT_UNAUTH,
-                                    "Sign in to use the support desk.", 0);
     if (!rq->base) rq->base = "";
     blen = strlen(rq->base);
     if (strncmp(r->uri, rq->base, blen) || (r->uri[blen] && r->uri[blen] != '/')) {
@@ -334,6 +338,12 @@ static int sdesk_handler(request_rec *r)
         return sdesk_problem_simple(r, SD_ENOTFOUND, SD_PT_NOT_FOUND, "No such resource.", 0);
     }
     rq->path = r->uri + blen;
+    /* The pages and their files carry no data: served to whoever httpd let
+     * in (the page itself asks the API, which needs a user). */
+    if (DECLINED != (ui = sdesk_ui_handle(r, rq->base, rq->path))) return ui;
+    if (!r->user)
+        return sdesk_problem_simple(r, SD_EUNAUTH, SD_PT_UNAUTH,
+                                    "Sign in to use the support desk.", 0);
     rt = sdesk_route_match(rq, &allow);
     if (!rt) {
         if (!*allow)

@@ -104,11 +104,12 @@ int sdesk_api_meta(sdesk_req_t *rq)
             "week", week, "time_zone", c->calendar.zone_name ? c->calendar.zone_name : "UTC",
             "holidays", hol, "at_risk_share", c->at_risk_share));
     }
-    json_object_set_new(j, "limits", json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+    json_object_set_new(j, "limits", json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:i}",
         "max_body", (json_int_t)c->limits.max_body, "max_depth", c->limits.max_depth,
         "max_subject", c->limits.max_subject, "max_description", c->limits.max_description,
         "max_field", c->limits.max_field, "max_cc", c->limits.max_cc,
         "max_context", c->limits.max_context, "default_page_limit", SD_DEF_PAGE_LIMIT,
-        "max_page_limit", SD_MAX_PAGE_LIMIT));
+        "max_page_limit", SD_MAX_PAGE_LIMIT,
+        "max_attachment", (json_int_t)c->max_attachment, "max_attachments", c->max_attachments));
     return sdesk_json(rq->r, HTTP_OK, j, NULL);
 }

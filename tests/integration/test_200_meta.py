@@ -128,7 +128,8 @@ def test_meta(desk):
     assert meta["priority_matrix"] == MATRIX
     lim = meta["limits"]
     for k, v in {"max_body": 65536, "max_depth": 32, "max_subject": 200,
-                 "max_description": 20000, "max_page_limit": 100}.items():
+                 "max_description": 20000, "max_page_limit": 100,
+                 "max_attachment": 10 * 1024 * 1024, "max_attachments": 20}.items():
         assert lim.get(k) == v, "limits.%s: %r" % (k, lim.get(k))
 
 
