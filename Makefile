@@ -39,7 +39,7 @@ WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
 WEB_C    := $(BUILD)/gen/sdesk_ui_assets.c
 
 .PHONY: all deps module lib unit test test-integration test-asan demo install clean fuzz \
-        check-lognos bench
+        check-lognos bench browser-deps
 
 all: module
 
@@ -111,11 +111,19 @@ unit: $(UNIT_BIN)
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; \
 	done; exit $$fail
 
-test-integration: module
+# playwright-core and axe-core for the browser tests, as pinned in the lock file.
+BROWSER_DEPS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser-deps: $(BROWSER_DEPS)
+
+test-integration: module browser-deps
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 test: deps
-	$(MAKE) WERROR=-Werror check-lognos module unit
+	$(MAKE) WERROR=-Werror check-lognos module unit browser-deps
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-asan
 

@@ -8,7 +8,10 @@ PKGS="build-essential pkg-config apache2 apache2-dev apache2-utils libaprutil1-d
 libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libjansson-dev libldap-dev
 libutf8proc-dev libcmocka-dev libssl-dev slapd ldap-utils postgresql sqlite3 curl
 python3 python3-pytest python3-requests python3-psycopg2 wrk clang
-libclang-rt-14-dev"
+libclang-rt-14-dev chromium fonts-dejavu-core"
+# Node.js and npm for the browser tests (playwright-core, axe-core from the
+# npm registry): Debian's, unless a Node.js with npm is already installed.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 if [ "${1:-}" = "--list" ]; then
     echo $PKGS
     exit 0

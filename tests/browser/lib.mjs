@@ -130,3 +130,26 @@ export async function scenario(name, fn) {
     await browser.close();
   }
 }
+
+// The JSON API as user, for setting up data (Basic auth, like the pages).
+export async function api(user, method, pathname, body) {
+  const res = await fetch(`${BASE_URL}/api/v1${pathname}`, {
+    method,
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${user}:${user}-secret`).toString('base64')}`,
+      Accept: 'application/json',
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) throw new Error(`${method} ${pathname} as ${user}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+export const unique = (prefix) => `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+// Wait until the live region announced text matching re.
+export async function announced(page, re) {
+  await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('announcer').textContent), re.source);
+}

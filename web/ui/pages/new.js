@@ -44,7 +44,7 @@ export async function render(ctx) {
   fields.subject = field({ name: 'subject', label: t('new.subject'), hint: t('new.subject_hint'), control: subject, required: true });
 
   const suggestBox = h('section', { class: 'suggest', 'aria-labelledby': 'suggest-title', hidden: true });
-  const suggestStatus = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  let lastFound = 0;   // announce only when the number of matches changes
 
   fields.category = field({ name: 'category', label: t('new.category'), hint: t('new.category_hint'), required: true,
     control: select({ allowEmpty: true, options: meta.categories.map((c) => ({ value: c, label: term('category', c) })),
@@ -233,7 +233,7 @@ export async function render(ctx) {
     const sims = res.similar_tickets || [];
     if (!kis.length && !sims.length) {
       suggestBox.hidden = true;
-      suggestStatus.textContent = '';
+      lastFound = 0;
       return;
     }
     suggestBox.hidden = false;
@@ -257,7 +257,10 @@ export async function render(ctx) {
         ctx.isAgent ? h('a', { href: `${ctx.base}/tickets/${s.id}` }, s.key) : h('span', { class: 'key' }, s.key),
         ' ', s.subject, ' ', badge('status', s.status)))));
     }
-    suggestStatus.textContent = t('new.suggest_found', { n: kis.length + sims.length });
+    if (kis.length + sims.length !== lastFound) {
+      lastFound = kis.length + sims.length;
+      announce(t('new.suggest_found', { n: lastFound }));
+    }
   };
   subject.addEventListener('input', () => {
     clearTimeout(timer);
@@ -268,7 +271,7 @@ export async function render(ctx) {
   form.append(
     summary,
     h('p', { class: 'hint' }, t('form.required_note')),
-    fields.subject, suggestStatus, suggestBox,
+    fields.subject, suggestBox,
     fields.category,
     h('fieldset', { class: 'group' }, h('legend', {}, t('new.priority')),
       fields.urgency, fields.impact, prioOut, directBox),

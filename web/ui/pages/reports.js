@@ -36,7 +36,7 @@ function table(caption, firstCols, rows) {
 
 // Horizontal bars: share resolved or escalated in target, one per row.
 function chart(rows, labelOf) {
-  const barH = 22, gap = 10, labelW = 190, width = 560, barW = width - labelW - 60;
+  const barH = 22, gap = 10, labelW = 170, width = 560, barW = width - labelW - 60;
   const height = rows.length * (barH + gap) + 24;
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-labelledby': 'chart-title' },
     s('title', { id: 'chart-title' }, t('report.chart_title')));
@@ -91,7 +91,7 @@ export async function render(ctx) {
       csv.after(notice('error', problemText(err)));
     } finally { busy(csv, false); }
   });
-  const tierLabel = (r) => `${term('tier', r.tier)} · ${term('priority', r.priority)}`;
+  const tierLabel = (r) => t('report.tier_priority', { tier: r.tier, priority: term('priority', r.priority) });
   const rows = rep.by_tier_priority || [];
   if (!rows.length) {
     page.append(h('p', { role: 'status' }, t('report.empty')));
