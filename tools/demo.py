@@ -44,6 +44,38 @@ def _stop(signum, frame):
     raise Stop(signal.Signals(signum).name)
 
 
+# A few known issues and tickets, so the pages show something at once.
+SEED_KNOWN = [
+    ("tom", {"title": "Label printers print blank labels after the morning restart",
+             "symptoms": "Zebra label printers on the wards print blank labels after 08:00.",
+             "workaround": "Switch the printer off and on twice, then print a test label.",
+             "services": ["Labels"], "categories": ["device"]}),
+    ("ada", {"title": "ePrescribing is slow between 12:00 and 13:00", "scope": "global",
+             "symptoms": "Saving a prescription takes up to a minute at lunchtime.",
+             "workaround": "Save once and wait; do not press Save again.",
+             "status": "monitoring", "services": ["ePrescribing"], "categories": ["bug"]}),
+]
+SEED_TICKETS = [
+    ("alice", {"subject": "Cannot print wristbands in the emergency department",
+               "description": "The wristband printer at ED triage shows 'offline' since 07:30.",
+               "category": "device", "urgency": "job-stopped", "impact": "multiple",
+               "service": "Patient administration", "encounter_id": "ENC-2026-0042"}),
+    ("bob", {"subject": "Request access to the theatre scheduling module",
+             "description": "I started on the surgical ward this week and need the scheduler.",
+             "category": "access", "urgency": "not-blocking", "impact": "single"}),
+    ("alice", {"subject": "Vital signs chart does not refresh on ward 5",
+               "description": "New observations appear only after logging out and in again.",
+               "category": "clinical-workflow", "urgency": "patient-safety", "impact": "multiple"}),
+]
+
+
+def seed(desk):
+    for user, body in SEED_KNOWN:
+        desk.client(user).post(desk.api("/known-issues"), json=body, timeout=30)
+    for user, body in SEED_TICKETS:
+        desk.client(user).post(desk.api("/tickets"), json=body, timeout=30)
+
+
 def banner(desk, root):
     url = desk.url
     api = desk.api()
@@ -52,7 +84,7 @@ def banner(desk, root):
     w("")
     w("mod_sdesk demo is running (SQLite, slapd on %s)" % desk.slapd.url)
     w("")
-    w("  Desk:    %s/sdesk/  (the web pages come with issue 6; use the API)" % url)
+    w("  Desk:    %s/sdesk/  (open it in a browser; sign in as one of these)" % url)
     w("  API:     %s/" % api)
     w("")
     w("  %-6s %-13s %-15s %s" % ("login", "password", "tenant", "role"))
@@ -103,6 +135,7 @@ def main():
                             httpd_port=harness.free_port(HTTP_PORT),
                             start_servers=4, threads_per_child=4, max_request_workers=16)
         desk.start()
+        seed(desk)
         banner(desk, root)
         for line in desk.startup_problems:
             print("demo: httpd logged at startup: %s" % line, file=sys.stderr)
