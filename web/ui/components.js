@@ -5,8 +5,13 @@ import { h, uid, clear, append } from './dom.js';
 import { t, term, formatDate, formatBytes, relative } from './i18n.js';
 
 // Screen-reader announcement of a status change (the shell's live region).
+let announcer = null;
+export function setAnnouncer(el) {
+  announcer = el;
+}
+
 export function announce(text) {
-  const el = document.getElementById('announcer');
+  const el = announcer || document.getElementById('announcer');
   if (!el) return;
   el.textContent = '';
   // a tick later, so the same text twice is announced twice

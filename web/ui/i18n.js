@@ -8,13 +8,20 @@ let messages = {};
 let lang = 'en';
 let plurals = new Intl.PluralRules('en');
 
-export async function loadCatalogue(base) {
-  lang = document.documentElement.lang || 'en';
-  plurals = new Intl.PluralRules(lang);
-  const res = await fetch(`${base}/ui/i18n/${encodeURIComponent(lang)}.json`,
-                          { credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`catalogue ${lang}: ${res.status}`);
-  messages = await res.json();
+// want: a language tag ("en", "ru-RU"); falls back to English when there
+// is no catalogue for it (the widget runs on pages in any language).
+export async function loadCatalogue(base, want = document.documentElement.lang || 'en') {
+  const tries = [String(want).toLowerCase().split('-')[0], 'en'];
+  for (const code of tries) {
+    if (!/^[a-z]{2,3}$/.test(code)) continue;
+    const res = await fetch(`${base}/ui/i18n/${code}.json`, { credentials: 'same-origin' });
+    if (!res.ok) continue;
+    messages = await res.json();
+    lang = code;
+    plurals = new Intl.PluralRules(lang);
+    return lang;
+  }
+  throw new Error(`no message catalogue for ${want}`);
 }
 
 export function t(key, params = {}) {
