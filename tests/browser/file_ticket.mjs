@@ -1,5 +1,6 @@
 // A reporter files a ticket: the empty form's errors, the live priority,
-// a screenshot pasted from the clipboard, then the ticket in "My tickets".
+// a screenshot pasted from the clipboard, a file chosen and one dropped,
+// then the ticket in "My tickets".
 // Prints "TICKET <id>" for the pytest side to check the database.
 import { scenario, pageAs, open, ready, shot, clean, axe, assert, text } from './lib.mjs';
 
@@ -50,6 +51,17 @@ await scenario('reporter files a ticket with a pasted screenshot', async (browse
   assert(/^screenshot-.*\.png$/.test(fname), `pasted file named like a screenshot: ${fname}`);
   // the live region says it (screen readers announce it)
   await page.waitForFunction(() => /Screenshot pasted/.test(document.getElementById('announcer').textContent));
+  // The file picker (a log file) and drag and drop (a GIF) as well.
+  await page.getByLabel('Screenshots and files').setInputFiles({
+    name: 'printer.log', mimeType: 'text/plain', buffer: Buffer.from('08:00 spooler restarted\n08:01 label job 42: blank\n') });
+  const drop = await page.evaluateHandle(() => {
+    const gif = Uint8Array.from(atob('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([gif], 'dropped.gif', { type: 'image/gif' }));
+    return dt;
+  });
+  await page.dispatchEvent('.drop-zone', 'drop', { dataTransfer: drop });
+  await page.waitForFunction(() => document.querySelectorAll('.file-list li').length === 3);
   await axe(page, 'new-ticket-filled');
   await shot(page, 'new-ticket-filled');
 
@@ -62,7 +74,8 @@ await scenario('reporter files a ticket with a pasted screenshot', async (browse
   assert(/was created/.test(await text(page, '.notice-success')), 'a success notice');
   assert(await page.locator('h1').evaluate((el) => el === document.activeElement), 'focus on the heading');
   await page.locator('.attachments li').first().waitFor();
-  assert((await page.locator('.attachments img').count()) === 1, 'the screenshot shows as an image');
+  await page.waitForFunction(() => document.querySelectorAll('.attachments li').length === 3);
+  assert((await page.locator('.attachments img').count()) === 2, 'the two images show as images');
   assert((await text(page, '.facts')).includes('ENC-2026-0042'), 'encounter id shown');
   await axe(page, 'ticket-reporter');
   await shot(page, 'ticket-reporter');

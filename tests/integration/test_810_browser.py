@@ -64,9 +64,12 @@ def test_reporter_files_with_pasted_screenshot(desk):
     assert t["reporter"]["user"] == "alice" and t["priority"] == "high"
     assert t["category"] == "device" and t["encounter_id"] == "ENC-2026-0042"
     assert t["device"]["app_version"] and t["device"]["os"], t["device"]   # prefilled by the browser
-    assert len(t["attachments"]) == 1, t["attachments"]
-    a = t["attachments"][0]
-    assert a["media_type"] == "image/png" and re.match(r"^screenshot-.*\.png$", a["filename"]), a
+    got = {a["filename"]: a["media_type"] for a in t["attachments"]}
+    assert len(got) == 3, t["attachments"]
+    pasted = [n for n in got if re.match(r"^screenshot-.*\.png$", n)]
+    assert len(pasted) == 1 and got[pasted[0]] == "image/png", got
+    assert got.get("dropped.gif") == "image/gif", got
+    assert got.get("printer.log", "").startswith("text/plain"), got
 
 
 def test_near_duplicate_shows_known_issue_and_links(desk):

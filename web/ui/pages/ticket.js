@@ -88,8 +88,9 @@ export async function render(ctx, [idText]) {
   out.append(conversation(tk));
   out.append(attachments(ctx, tk));
 
-  // Reply (everyone who sees the ticket; agents may make it internal).
-  if (tk.status !== 'closed') {
+  // Reply: the reporter and agents (agents may make it internal); a
+  // colleague who may read the ticket does not take part in it.
+  if (tk.status !== 'closed' && (isReporter || agent)) {
     const summary = errorSummary();
     const bodyField = field({ name: 'body', label: t('ticket.reply'), hint: agent ? t('ticket.reply_hint_agent') : t('ticket.reply_hint'),
                               control: h('textarea', { rows: 4, maxlength: ctx.meta.limits.max_description }), required: true });
