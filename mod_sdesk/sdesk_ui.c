@@ -3,6 +3,7 @@
  * JavaScript modules under {base}/ui/ build the page from the JSON API.
  * Files are embedded in the module (tools/embed-web.sh), so an install is
  * one .so and a page can never come from a stale directory. */
+#include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_hash.h>
