@@ -39,7 +39,7 @@ WEB      := $(shell find web -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
 WEB_C    := $(BUILD)/gen/sdesk_ui_assets.c
 
 .PHONY: all deps module lib unit test test-integration test-asan demo install clean fuzz \
-        check-lognos bench browser-deps
+        check-lognos bench bench-scale bench-rss bench-data browser-deps testhooks
 
 all: module
 
@@ -87,6 +87,19 @@ $(BUILD)/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/libsdesk.a mod_sd
 
 module: $(BUILD)/mod_sdesk.so
 
+# The companion module of the integration tests (tests/mod_sdesk_testhooks.c):
+# uses mod_sdesk.h's optional functions and hooks; loaded by the harness only.
+TESTHOOKS := $(BUILD)/mod_sdesk_testhooks.so
+$(TESTHOOKS): tests/mod_sdesk_testhooks.c mod_sdesk/mod_sdesk.h Makefile
+	@mkdir -p $(BUILD)/testhooks
+	cp tests/mod_sdesk_testhooks.c mod_sdesk/mod_sdesk.h $(BUILD)/testhooks/
+	cd $(BUILD)/testhooks && $(APXS) -c -o mod_sdesk_testhooks.la \
+	    -Wc,-std=c99 $(addprefix -Wc$(comma),$(WARN)) -Wc,-Wno-missing-field-initializers \
+	    mod_sdesk_testhooks.c > apxs.log 2>&1 || { cat apxs.log; exit 1; }
+	cp $(BUILD)/testhooks/.libs/mod_sdesk_testhooks.so $@.tmp && mv -f $@.tmp $@
+
+testhooks: $(TESTHOOKS)
+
 # The same module built with ASan + UBSan, for `make test-asan` (httpd runs
 # it with the sanitizer runtimes preloaded).
 $(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/asan/libsdesk.a mod_sdesk/exports.map Makefile
@@ -119,18 +132,18 @@ $(BROWSER_DEPS): tests/browser/package.json tests/browser/package-lock.json
 
 browser-deps: $(BROWSER_DEPS)
 
-test-integration: module browser-deps
+test-integration: module testhooks browser-deps
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 test: deps
-	$(MAKE) WERROR=-Werror check-lognos module unit browser-deps
+	$(MAKE) WERROR=-Werror check-lognos module testhooks unit browser-deps
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
 	$(MAKE) test-asan
 
 # The end-to-end API suite against httpd running the ASan/UBSan module on
 # SQLite (ASAN_TESTS narrows or widens it; `make test` runs this part).
-ASAN_TESTS ?= tests/integration/test_2*.py tests/integration/test_4*.py
-test-asan: $(BUILD)/asan/mod_sdesk.so
+ASAN_TESTS ?= tests/integration/test_2*.py tests/integration/test_4*.py tests/integration/test_7*.py
+test-asan: $(BUILD)/asan/mod_sdesk.so $(TESTHOOKS)
 	SDESK_ASAN=1 SDESK_MODULE=$(CURDIR)/$(BUILD)/asan/mod_sdesk.so SDESK_BACKENDS=sqlite \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider $(ASAN_TESTS) $(PYTEST_ARGS)
 
@@ -159,7 +172,28 @@ clean:
 
 # wrk against the real server (slapd + httpd + the module, PostgreSQL too for
 # BENCH_BACKEND=pgsql), with ratios to a static file on the same httpd.
-# BENCH_BACKEND=sqlite|pgsql BENCH_SECONDS=10 BENCH_TICKETS=100000 BENCH_KI=5000;
-# the table also goes to build/bench/results.md.
-bench: deps module
-	$(PYTHON) tools/bench.py
+# BENCH_BACKEND=sqlite|pgsql BENCH_SECONDS=10 BENCH_TICKETS=100000 BENCH_KI;
+# the table also goes to build/bench/results-$(BENCH_BACKEND).md. README: Benchmarks.
+BENCH_BACKEND ?= sqlite
+export BENCH_BACKEND
+N ?= 1000000
+bench: deps module $(BUILD)/sd_sqldump
+	$(PYTHON) tools/bench.py run
+
+# list/get at 10,000 vs 1,000,000 tickets and the query plans of every
+# statement (build/bench/plans-$(BENCH_BACKEND).txt; fails on a full scan).
+bench-scale: deps module $(BUILD)/sd_sqldump
+	$(PYTHON) tools/bench.py scale
+
+# httpd children's RSS over 1,000,000 mixed requests (BENCH_RSS_REQUESTS).
+bench-rss: deps module $(BUILD)/sd_sqldump
+	$(PYTHON) tools/bench.py rss
+
+# A generated database of N tickets (build/bench/sdesk-N.db, or for
+# BENCH_BACKEND=pgsql a cluster in build/bench/pgsql-N or BENCH_PG_DSN).
+bench-data:
+	$(PYTHON) tools/bench_data.py $(N)
+
+# Every statement of lib/sd_store_sql.c, for the query-plan check.
+$(BUILD)/sd_sqldump: tools/sd_sqldump.c $(BUILD)/libsdesk.a
+	$(CC) $(LIB_CFLAGS) $< -o $@ $(BUILD)/libsdesk.a $(APR_LIBS) $(DEP_LIBS)

@@ -69,6 +69,16 @@ void sd_desk_ticket_from_row(sd_ticket_t *t, const char **c)
     t->paused_seconds = sd_store_to_i64(c[37]);
 }
 
+void sd_desk_note(sd_db_t *db, const sd_ticket_t *t, const sd_event_t *ev, apr_pool_t *p)
+{
+    sd_change_t *c;
+    if (!sd_store_noting(db)) return;
+    c = apr_pcalloc(p, sizeof(*c));
+    c->ticket = apr_pmemdup(p, t, sizeof(*t));
+    c->event = *ev;
+    sd_store_note(db, c);
+}
+
 /* May this user see this ticket at all? Reporters see their own, or their
  * colleagues' where the sysadmin allows it; agents and admins the tenant's. */
 int sd_desk_may_see(const sd_actor_t *who, const sd_ticket_t *t)
@@ -143,6 +153,25 @@ static apr_status_t create_txn(void *baton, sd_db_t *db, apr_pool_t *p)
                               apr_psprintf(p, "{\"ticket_id\":%" APR_INT64_T_FMT "}", c->id),
                               now, now };
         rv = sd_store_exec(NULL, db, "sdesk_insert_outbox", 7, ob, p);
+        /* the entry tier's agents hear of urgent and critical tickets at once */
+        if (rv == APR_SUCCESS && (in->priority == SD_PRIO_CRITICAL
+                                  || in->priority == SD_PRIO_URGENT)) {
+            ob[3] = "ticket.urgent";
+            rv = sd_store_exec(NULL, db, "sdesk_insert_outbox", 7, ob, p);
+        }
+    }
+    if (rv == APR_SUCCESS && sd_store_noting(db)) {
+        /* listeners get the ticket as stored */
+        const char *gargs[2] = { u->tenant, I64(c->id) };
+        sd_event_t ev = { event_id, c->who->now, u->user, "created", NULL, NULL,
+                          sd_status_str(SD_ST_NEW), NULL };
+        sd_ticket_t t;
+        rv = sd_store_select(&rows, db, "sdesk_get_ticket", 2, gargs, p);
+        if (rv == APR_SUCCESS && (rows->nrows != 1 || rows->ncols != SD_SQL_TICKET_NCOLS))
+            rv = SD_EINTERNAL;
+        if (rv != APR_SUCCESS) return rv;
+        sd_desk_ticket_from_row(&t, rows->cell[0]);
+        sd_desk_note(db, &t, &ev, p);
     }
     if (rv == APR_SUCCESS) {
         const char *st[8] = { u->tenant, I64(c->id), I64(c->tier), sd_priority_str(in->priority),

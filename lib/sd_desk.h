@@ -23,6 +23,21 @@ typedef struct {
     void *lookup_baton;
 } sd_actor_t;
 
+/* A committed change, as a listener of sd_store_on_commit gets it: one per
+ * audit event written, and one per known issue resolved. Read-only, in the
+ * transaction's pool. */
+typedef struct {
+    const sd_ticket_t *ticket;   /* after the change; NULL for a known issue */
+    sd_event_t event;            /* kind: "created", "status", "comment", "escalated",
+                                    "sla-breached", ... or SD_CHANGE_KI_RESOLVED */
+    apr_int64_t ki_id;           /* SD_CHANGE_KI_RESOLVED: the issue, */
+    const char *ki_tenant;       /* its tenant ("" when global), */
+    const char *ki_title;        /* its title */
+    int ki_resolved;             /* and the active tickets it resolved */
+} sd_change_t;
+
+#define SD_CHANGE_KI_RESOLVED "known-issue-resolved"
+
 #define sd_actor_is_agent(a) (((a)->user->roles & (SD_ROLE_AGENT | SD_ROLE_ADMIN)) != 0)
 
 typedef enum { SD_SCOPE_MINE = 0, SD_SCOPE_TENANT, SD_SCOPE_QUEUE } sd_scope_e;
@@ -70,8 +85,12 @@ apr_status_t sd_desk_patch_from_json(sd_ticket_patch_t *pt, const json_t *body,
                                      const sd_desk_conf_t *conf, sd_problem_t *prob,
                                      apr_pool_t *p);
 
-/* If-Match: the ticket version a client saw, or -1 for none / "*". */
+/* If-Match: the ticket version a client saw, or -1 for none / "*"; -2 for
+ * anything that is not one of our ticket ETags (never matches). */
 int sd_desk_etag_version(const char *if_match);
+/* The same for any of our ETags "<kind><id>-v<version>...", W/ allowed:
+ * kind 't' tickets, 'k' known issues. */
+int sd_desk_etag_parse(const char *if_match, char kind);
 
 /* Agents: status (legal transitions, else SD_ECONFLICT), priority, category,
  * assignee (an agent of the ticket's tenant and tier, or NULL), tier.

@@ -97,17 +97,30 @@ apr_status_t sd_desk_patch_from_json(sd_ticket_patch_t *pt, const json_t *body,
     return APR_SUCCESS;
 }
 
-int sd_desk_etag_version(const char *if_match)
+int sd_desk_etag_parse(const char *if_match, char kind)
 {
     const char *v;
+    apr_int64_t n = 0;
     if (!if_match) return -1;
-    while (*if_match == ' ') ++if_match;
+    while (*if_match == ' ' || *if_match == '\t') ++if_match;
     if (!strcmp(if_match, "*")) return -1;
     if (!strncmp(if_match, "W/", 2)) if_match += 2;
-    /* ours: "t<id>-v<version>-<view>" */
+    /* ours: "<kind><id>-v<version>..." */
     v = strstr(if_match, "-v");
-    if (if_match[0] != '"' || if_match[1] != 't' || !v) return -2;   /* never matches */
-    return atoi(v + 2) > 0 ? atoi(v + 2) : -2;
+    if (if_match[0] != '"' || if_match[1] != kind || !v || v[2] == '0')
+        return -2;                    /* never matches */
+    /* Digits as written: atoi() wrapped "-v4294967297" round to version 1
+     * (found by tests/fuzz/fuzz_query.c). */
+    for (v += 2; *v >= '0' && *v <= '9'; ++v) {
+        n = n * 10 + (*v - '0');
+        if (n > 0x7fffffff) return -2;
+    }
+    return n > 0 ? (int)n : -2;
+}
+
+int sd_desk_etag_version(const char *if_match)
+{
+    return sd_desk_etag_parse(if_match, 't');
 }
 
 /* ---- the one writer ------------------------------------------------------------ */
@@ -132,6 +145,10 @@ static apr_status_t add_event(apr_int64_t *pid, sd_db_t *db, const sd_ticket_t *
     if (rv != APR_SUCCESS) return rv;
     if (rows->nrows != 1) return SD_EINTERNAL;
     *pid = sd_store_to_i64(rows->cell[0][0]);
+    {
+        sd_event_t ev = { *pid, now, actor, kind, field, old_v, new_v, note };
+        sd_desk_note(db, t, &ev, p);
+    }
     return APR_SUCCESS;
 }
 
@@ -422,6 +439,13 @@ apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_
 
 /* ---- comments ---------------------------------------------------------------------- */
 
+/* The outbox kind of a public comment: an agent's reply is mailed to the
+ * reporter; the reporter's own words are not mailed back to them. */
+static const char *comment_notify(const sd_actor_t *who)
+{
+    return sd_actor_is_agent(who) ? "ticket.reply" : "ticket.comment";
+}
+
 typedef struct {
     const sd_actor_t *who;
     apr_int64_t id;
@@ -441,7 +465,7 @@ static apr_status_t comment_txn(void *baton, sd_db_t *db, apr_pool_t *p)
     apr_status_t rv;
     int agent = sd_actor_is_agent(b->who);
     extra_event_t ev = { "comment", b->internal ? "internal" : "public", NULL, NULL, NULL,
-                         b->internal ? NULL : "ticket.comment" };
+                         b->internal ? NULL : comment_notify(b->who) };
 
     if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, -1, b->prob, p))) return rv;
     if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
@@ -862,8 +886,24 @@ static apr_status_t kb_patch_txn(void *baton, sd_db_t *db, apr_pool_t *p)
         if (APR_SUCCESS != (rv = sd_store_exec(&n, db, "sdesk_update_ki", 12, u, p))) return rv;
         if (n != 1) return SD_ECONFLICT;
     }
-    if (ki.status == SD_KI_RESOLVED && was != SD_KI_RESOLVED)
-        return resolve_linked(&b->resolved, db, b->who, &ki, p);
+    if (ki.status == SD_KI_RESOLVED && was != SD_KI_RESOLVED) {
+        rv = resolve_linked(&b->resolved, db, b->who, &ki, p);
+        if (rv == APR_SUCCESS && sd_store_noting(db)) {
+            sd_change_t *c = apr_pcalloc(p, sizeof(*c));
+            c->event.at = b->who->now;
+            c->event.actor = b->who->user->user;
+            c->event.kind = SD_CHANGE_KI_RESOLVED;
+            c->event.field = "status";
+            c->event.old_value = sd_kb_status_str(was);
+            c->event.new_value = sd_kb_status_str(SD_KI_RESOLVED);
+            c->ki_id = ki.id;
+            c->ki_tenant = ki.tenant;
+            c->ki_title = ki.title;
+            c->ki_resolved = b->resolved;
+            sd_store_note(db, c);
+        }
+        return rv;
+    }
     return APR_SUCCESS;
 }
 
@@ -953,7 +993,7 @@ static apr_status_t attach_txn(void *baton, sd_db_t *db, apr_pool_t *p)
             ev.kind = "comment";
             ev.field = "public";
             ev.new_value = I64(comment_id);
-            ev.notify = "ticket.comment";
+            ev.notify = comment_notify(b->who);
             return save(db, u->user, b->who->now, old, t, STINT_KEEP, NULL, &ev, 1, p);
         }
         rv = sd_store_select(&rows, db, "sdesk_attachment_stats", 2, args, p);

@@ -605,6 +605,26 @@ leave:
     return rv;
 }
 
+/* DN, name, mail and tenant of a user entry into u (u->user set by the
+ * caller: the name falls back to it). 0 when the DN cannot be read. */
+static int entry_user(sd_user_t *u, sd_dir_t *d, LDAPMessage *entry, apr_pool_t *p)
+{
+    if (!(u->dn = entry_dn(d->ld, entry, p))) return 0;
+    if (d->conf->name_attr) {
+        u->name = first_value(d->ld, entry, d->conf->name_attr, p);
+    }
+    else if (!(u->name = first_value(d->ld, entry, "displayName", p))) {
+        u->name = first_value(d->ld, entry, "cn", p);
+    }
+    if (!u->name) u->name = u->user;
+    u->email = first_value(d->ld, entry, d->conf->mail_attr ? d->conf->mail_attr : "mail", p);
+    /* A set tenant attribute that is missing is not replaced by the DN's o=:
+     * guessing a tenant could put a user into the wrong one. */
+    u->tenant = d->conf->tenant_attr ? first_value(d->ld, entry, d->conf->tenant_attr, p)
+                                     : dn_org(u->dn, p);
+    return 1;
+}
+
 /* One attempt: connect if needed, find the entry, read it, check groups.
  * SD_EUNAVAILABLE comes with the LDAP code in *plrc, so the caller can tell
  * an outage (reconnect and retry) from a refusal. u is allocated in p. */
@@ -656,24 +676,12 @@ static apr_status_t fetch_once(sd_user_t **pu, int *plrc, sd_dir_t *d, const cha
 
     u = apr_pcalloc(p, sizeof(*u));
     u->user = apr_pstrdup(p, user);
-    if (!(u->dn = entry_dn(d->ld, entry, p))) {
+    if (!entry_user(u, d, entry, p)) {
         lrc = LDAP_DECODING_ERROR;
         sd_log(SD_LOG_MARK, SD_LOG_ERR, 0, p, SDLOGNO(00042) "directory %s: cannot read the "
                "DN of user %s's entry", d->uri, user);
         goto leave;
     }
-    if (d->conf->name_attr) {
-        u->name = first_value(d->ld, entry, d->conf->name_attr, p);
-    }
-    else if (!(u->name = first_value(d->ld, entry, "displayName", p))) {
-        u->name = first_value(d->ld, entry, "cn", p);
-    }
-    if (!u->name) u->name = u->user;
-    u->email = first_value(d->ld, entry, d->conf->mail_attr ? d->conf->mail_attr : "mail", p);
-    /* A set tenant attribute that is missing is not replaced by the DN's o=:
-     * guessing a tenant could put a user into the wrong one. */
-    u->tenant = d->conf->tenant_attr ? first_value(d->ld, entry, d->conf->tenant_attr, p)
-                                     : dn_org(u->dn, p);
     if (!u->tenant) {
         sd_log(SD_LOG_MARK, SD_LOG_WARNING, 0, p, SDLOGNO(00043) "directory: entry %s of user "
                "%s has no tenant (%s); treated as unknown", u->dn, user,
@@ -726,6 +734,97 @@ leave:
     if (scratch) apr_pool_destroy(scratch);
     *plrc = lrc;
     return rv;
+}
+
+/* ---- agents of a tier ------------------------------------------------------ */
+
+/* Group members read per group at most: a bound on background work. */
+#define MAX_MEMBERS 1000
+
+typedef struct {
+    apr_array_header_t *out;     /* sd_user_t */
+    apr_hash_t *seen;            /* DNs already added */
+    const char *tenant;
+    const char *filter;          /* a user entry of the tenant (url filter + tenant) */
+    int tier;
+    apr_time_t deadline;
+} agents_t;
+
+/* Add the entries of res that belong to the tenant. */
+static void agents_take(agents_t *a, sd_dir_t *d, LDAPMessage *res, apr_pool_t *p)
+{
+    LDAPMessage *e;
+    for (e = ldap_first_entry(d->ld, res); e; e = ldap_next_entry(d->ld, e)) {
+        sd_user_t u;
+        memset(&u, 0, sizeof(u));
+        if (!(u.user = first_value(d->ld, e, d->url.attr, p))) continue;
+        if (!entry_user(&u, d, e, p) || !u.tenant || strcmp(u.tenant, a->tenant)) continue;
+        if (apr_hash_get(a->seen, u.dn, APR_HASH_KEY_STRING)) continue;
+        apr_hash_set(a->seen, u.dn, APR_HASH_KEY_STRING, u.dn);
+        u.roles = SD_ROLE_REPORTER | SD_ROLE_AGENT;
+        u.tiers = 1 << a->tier;
+        APR_ARRAY_PUSH(a->out, sd_user_t) = u;
+    }
+}
+
+/* One member value: a DN (member, uniqueMember) is read as a base object; a
+ * user name (memberUid) is searched for, escaped, like a login. Returns an
+ * LDAP result code; entries that are gone or not users are skipped. */
+static int agents_member(agents_t *a, sd_dir_t *d, const char *value, int is_dn,
+                         apr_pool_t *scratch, apr_pool_t *p)
+{
+    LDAPMessage *res = NULL;
+    const char *esc;
+    int lrc;
+
+    if (is_dn) {
+        lrc = search(&res, d, value, LDAP_SCOPE_BASE, a->filter, d->attrs, 1, a->deadline,
+                     scratch);
+    }
+    else {
+        if (!(esc = sd_dir_escape_filter(value, scratch))) return LDAP_NO_MEMORY;
+        lrc = search(&res, d, d->url.base, d->url.scope,
+                     apr_pstrcat(scratch, "(&", a->filter, "(", d->url.attr, "=", esc, "))",
+                                 NULL),
+                     d->attrs, USER_SIZELIMIT, a->deadline, scratch);
+    }
+    if (res && (lrc == LDAP_SUCCESS || lrc == LDAP_SIZELIMIT_EXCEEDED)) agents_take(a, d, res, p);
+    if (res) apr_pool_cleanup_run(scratch, res, msg_cleanup);
+    if (lrc == LDAP_NO_SUCH_OBJECT || lrc == LDAP_INVALID_DN_SYNTAX
+        || lrc == LDAP_SIZELIMIT_EXCEEDED)
+        return LDAP_SUCCESS;
+    return lrc;
+}
+
+/* The members of one group. A group that does not exist has none. */
+static int agents_group(agents_t *a, sd_dir_t *d, const char *group, apr_pool_t *scratch,
+                        apr_pool_t *p)
+{
+    static char a_member[] = "member", a_unique[] = "uniqueMember", a_uid[] = "memberUid";
+    char *attrs[] = { a_member, a_unique, a_uid, NULL };
+    LDAPMessage *res = NULL, *e;
+    int lrc, i, j, n = 0;
+
+    lrc = search(&res, d, group, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, a->deadline,
+                 scratch);
+    if (lrc == LDAP_NO_SUCH_OBJECT || lrc == LDAP_INVALID_DN_SYNTAX) lrc = LDAP_SUCCESS;
+    e = (lrc == LDAP_SUCCESS && res) ? ldap_first_entry(d->ld, res) : NULL;
+    for (i = 0; e && attrs[i] && lrc == LDAP_SUCCESS; ++i) {
+        struct berval **vals = ldap_get_values_len(d->ld, e, attrs[i]);
+        for (j = 0; vals && vals[j] && lrc == LDAP_SUCCESS && n < MAX_MEMBERS; ++j, ++n) {
+            char *v;
+            if (!vals[j]->bv_len || memchr(vals[j]->bv_val, 0, vals[j]->bv_len)) continue;
+            v = apr_pstrmemdup(scratch, vals[j]->bv_val, vals[j]->bv_len);
+            if (i == 1) {            /* uniqueMember: "dn#'0101'B" may carry a UID */
+                char *hash = strrchr(v, '#');
+                if (hash && hash[1] == '\'') *hash = '\0';
+            }
+            lrc = agents_member(a, d, v, i < 2, scratch, p);
+        }
+        if (vals) ldap_value_free_len(vals);
+    }
+    if (res) apr_pool_cleanup_run(scratch, res, msg_cleanup);
+    return lrc;
 }
 
 /* ---- cache ----------------------------------------------------------------- */
@@ -1002,4 +1101,59 @@ void sd_dir_stats(sd_dir_stats_t *st, sd_dir_t *d)
     *st = d->st;
     st->entries = (apr_uint64_t)d->count;
     if (locked) dir_unlock(d);
+}
+
+apr_status_t sd_dir_tier_agents(apr_array_header_t **pagents, sd_dir_t *d, const char *tenant,
+                                int tier, apr_pool_t *p)
+{
+    const apr_array_header_t *groups;
+    apr_pool_t *scratch = NULL;
+    apr_status_t rv = SD_EUNAVAILABLE;
+    agents_t a;
+    int attempt, i, lrc = LDAP_SUCCESS, locked = 0;
+
+    *pagents = NULL;
+    if (tier < SD_TIER_MIN || tier > SD_TIER_MAX || !tenant) return APR_EINVAL;
+    groups = d->conf->agent_groups[tier];
+    memset(&a, 0, sizeof(a));
+    a.tenant = tenant;
+    a.tier = tier;
+    if (APR_SUCCESS != (rv = apr_pool_create(&scratch, p))) return rv;
+    a.filter = d->url.filter;
+    if (d->conf->tenant_attr) {
+        const char *esc = sd_dir_escape_filter(tenant, scratch);
+        if (!esc) {
+            rv = APR_ENOMEM;
+            goto leave;
+        }
+        a.filter = apr_pstrcat(p, "(&", d->url.filter, "(", d->conf->tenant_attr, "=", esc, "))",
+                               NULL);
+    }
+    if (APR_SUCCESS != (rv = dir_lock(d))) goto leave;
+    locked = 1;
+    /* background work: a budget of a few timeouts, one reconnect */
+    a.deadline = apr_time_now() + 4 * d->timeout;
+    for (attempt = 0; attempt < 2; ++attempt) {
+        a.out = apr_array_make(p, 8, sizeof(sd_user_t));
+        a.seen = apr_hash_make(scratch);
+        lrc = d->ld ? LDAP_SUCCESS : conn_open(d, a.deadline, p);
+        for (i = 0; groups && i < groups->nelts && lrc == LDAP_SUCCESS; ++i)
+            lrc = agents_group(&a, d, APR_ARRAY_IDX(groups, i, const char *), scratch, p);
+        if (lrc == LDAP_SUCCESS || !is_transport_error(lrc)) break;
+        conn_drop(d);
+    }
+    if (lrc == LDAP_SUCCESS) {
+        rv = APR_SUCCESS;
+        *pagents = a.out;
+    }
+    else {
+        rv = SD_EUNAVAILABLE;
+        sd_log(SD_LOG_MARK, is_transport_error(lrc) ? SD_LOG_WARNING : SD_LOG_ERR, 0, p,
+               SDLOGNO(00050) "directory %s: cannot list the tier %d agents of %s: %s (%d)",
+               d->uri, tier, tenant, ldap_err2string(lrc), lrc);
+    }
+leave:
+    if (locked) dir_unlock(d);
+    if (scratch) apr_pool_destroy(scratch);
+    return rv;
 }

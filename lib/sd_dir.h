@@ -60,6 +60,15 @@ apr_status_t sd_dir_create(sd_dir_t **pd, const sd_dir_conf_t *conf, apr_pool_t 
  * cannot be reached. */
 apr_status_t sd_dir_lookup(sd_user_t **pu, sd_dir_t *d, const char *user, apr_pool_t *p);
 
+/* The agents of tier (1..4) in tenant: members of the tier's groups (member
+ * or uniqueMember DNs, memberUid names) whose entry matches the URL's filter
+ * and belongs to the tenant (the tenant attribute, escaped into the filter,
+ * or the DN's o=). *agents holds sd_user_t (user, dn, name, email, tenant)
+ * in p. Not cached: meant for background work (mail); at most 1000 members
+ * per group are read. SD_EUNAVAILABLE when the directory cannot be asked. */
+apr_status_t sd_dir_tier_agents(apr_array_header_t **agents, sd_dir_t *d, const char *tenant,
+                                int tier, apr_pool_t *p);
+
 /* RFC 4515 escaping of a filter value, in p. */
 const char *sd_dir_escape_filter(const char *value, apr_pool_t *p);
 

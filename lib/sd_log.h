@@ -4,7 +4,9 @@
  * comments, attachment bytes, bind passwords or patient context.
  *
  * Tags: SDLOGNO(n) gives "SDnnnnn: ". One tag per call site, never reused.
- * Next free number: 00100 (lib/ uses 00001-00499, mod_sdesk/ 00500-00999).
+ * lib/ uses 00001-00499, mod_sdesk/ 00500-00999; blocks per area, e.g.
+ * sd_outbox 00130-00139, hooks / in-process API / mail job / widget
+ * 00700-00739 (grep for the highest in a block before adding).
  * `make check-lognos` fails on duplicates. */
 #ifndef SD_LOG_H
 #define SD_LOG_H

@@ -26,6 +26,14 @@ struct sd_conn_t {
 /* Once the schema was found current, this process does not look again. */
 static volatile apr_uint32_t schema_current;
 
+/* KiB of SQLite page cache per connection (0: SQLite's default). */
+static int sqlite_cache_kib = SD_STORE_SQLITE_CACHE_DEFAULT;
+
+void sd_store_set_sqlite_cache(int kib)
+{
+    sqlite_cache_kib = kib < 0 ? SD_STORE_SQLITE_CACHE_DEFAULT : kib;
+}
+
 const char *sd_store_i64(apr_int64_t v, apr_pool_t *p)
 {
     return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
@@ -231,6 +239,13 @@ static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
         rv = pragma_check(db, "PRAGMA synchronous=FULL", "PRAGMA synchronous", "2", NULL, p);
     if (rv == APR_SUCCESS && pragma_is(db, "PRAGMA foreign_keys", "1", p) != APR_SUCCESS)
         rv = pragma_check(db, "PRAGMA foreign_keys=ON", "PRAGMA foreign_keys", "1", NULL, p);
+    if (rv == APR_SUCCESS && sqlite_cache_kib > 0) {
+        /* a negative cache_size is KiB; the value never comes from a request */
+        const char *want = apr_psprintf(p, "-%d", sqlite_cache_kib);
+        if (pragma_is(db, "PRAGMA cache_size", want, p) != APR_SUCCESS)
+            rv = pragma_check(db, apr_pstrcat(p, "PRAGMA cache_size=", want, NULL),
+                              "PRAGMA cache_size", want, NULL, p);
+    }
     return rv;
 }
 
@@ -467,6 +482,7 @@ static apr_status_t txn_end(sd_db_t *db, apr_status_t rv, apr_pool_t *p)
 
 apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_pool_t *p)
 {
+    apr_array_header_t *notes;
     apr_pool_t *attempt_pool;
     apr_status_t rv;
     int attempt;
@@ -475,6 +491,7 @@ apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_poo
     for (attempt = 0; ; ++attempt) {
         apr_pool_clear(attempt_pool);
         db->committing = 0;
+        db->notes = db->on_commit ? apr_array_make(attempt_pool, 4, sizeof(const void *)) : NULL;
         /* PostgreSQL: the first attempt may meet a connection that died with
          * a server restart; it fails quietly and is run again. */
         db->quiet = (db->kind == SD_DB_PGSQL && attempt == 0);
@@ -501,8 +518,30 @@ apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_poo
         sd_log(SD_LOG_MARK, SD_LOG_WARNING, rv, p,
                SDLOGNO(00009) "database still busy after %d attempts", BUSY_ATTEMPTS);
     }
-    /* attempt_pool is a subpool of p: results allocated by fn stay valid. */
+    /* attempt_pool is a subpool of p: results allocated by fn stay valid.
+     * The notes are taken off db first: a listener may run transactions of
+     * its own on the same connection. */
+    notes = db->notes;
+    db->notes = NULL;
+    if (rv == APR_SUCCESS && notes && notes->nelts && db->on_commit)
+        db->on_commit(db->on_commit_baton, db, notes, p);
     return rv;
+}
+
+void sd_store_on_commit(sd_db_t *db, sd_store_commit_cb *cb, void *baton)
+{
+    db->on_commit = cb;
+    db->on_commit_baton = baton;
+}
+
+int sd_store_noting(const sd_db_t *db)
+{
+    return db->in_txn && db->notes != NULL;
+}
+
+void sd_store_note(sd_db_t *db, const void *note)
+{
+    if (sd_store_noting(db)) APR_ARRAY_PUSH(db->notes, const void *) = note;
 }
 
 /* ---- statements ---------------------------------------------------------- */

@@ -29,7 +29,15 @@ typedef struct {
     void *baton;
 } sd_store_writelock_t;
 
-typedef struct {
+typedef struct sd_db_t sd_db_t;
+
+/* Called after a transaction committed, with the notes its last attempt left
+ * (sd_store_note; pointers into that attempt's pool, which lives on in the
+ * caller's pool). Never called for a rolled-back transaction. */
+typedef void sd_store_commit_cb(void *baton, sd_db_t *db, const apr_array_header_t *notes,
+                                apr_pool_t *p);
+
+struct sd_db_t {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     int kind;                 /* sd_db_kind_e */
@@ -40,7 +48,10 @@ typedef struct {
     int quiet;                /* errors are expected and retried: do not log */
     int committing;           /* COMMIT was sent: never retry the transaction */
     int stmts_reset;          /* the statement cache was dropped (schema change) */
-} sd_db_t;
+    sd_store_commit_cb *on_commit;        /* NULL: no notes are kept */
+    void *on_commit_baton;
+    apr_array_header_t *notes;            /* const void *, of the running transaction */
+};
 
 /* One embedded migration (generated lib/sd_schema.c). */
 typedef struct {
@@ -61,6 +72,13 @@ apr_status_t sd_store_open(sd_db_t **pdb, const apr_dbd_driver_t *driver, apr_db
                            apr_pool_t *conn_pool, const sd_store_writelock_t *wlock,
                            apr_pool_t *p);
 
+/* SQLite page cache of each connection opened from now on, in KiB (the
+ * process's setting, from SdeskSQLiteCacheSize; 0 keeps SQLite's default).
+ * Every pooled connection has its own cache: a child's memory grows by up
+ * to DBDMax x this as its connections warm up. */
+void sd_store_set_sqlite_cache(int kib);
+#define SD_STORE_SQLITE_CACHE_DEFAULT 1024
+
 /* Highest schema version this build knows for the connection's driver. */
 int sd_store_schema_latest(const sd_db_t *db);
 /* Schema version recorded in the database, or -1. */
@@ -72,6 +90,15 @@ apr_status_t sd_store_schema_version(int *pversion, sd_db_t *db, apr_pool_t *p);
  * again: it gets a fresh subpool each attempt), then returns SD_EBUSY. */
 typedef apr_status_t sd_store_txn_fn(void *baton, sd_db_t *db, apr_pool_t *p);
 apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_pool_t *p);
+
+/* After every transaction that commits on db, call cb with what it noted
+ * (hooks must only ever see committed changes). NULL turns it off. */
+void sd_store_on_commit(sd_db_t *db, sd_store_commit_cb *cb, void *baton);
+/* Inside a transaction: keep note (allocated in the transaction's pool) for
+ * the after-commit callback. 0 when nobody listens: the caller may then skip
+ * building notes at all (sd_store_noting). */
+int sd_store_noting(const sd_db_t *db);
+void sd_store_note(sd_db_t *db, const void *note);
 
 /* Rows read to the end; cells are NULL for SQL NULL. */
 typedef struct {

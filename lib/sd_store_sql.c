@@ -149,20 +149,51 @@ static const stmt_t stmts[] = {
     { "sdesk_suggest_tickets",
       "SELECT id, subject, status FROM tickets WHERE tenant = %s"
       " AND status IN ('new', 'open', 'pending') AND id IN (%s, %s, %s, %s, %s)", NULL },
+    /* the outbox: the delivery job reads across tenants (the server's job,
+     * like the scans); every write names the row's tenant. A row is claimed
+     * by moving attempts on from the value seen: one claimer wins. */
+    { "sdesk_outbox_due",
+      "SELECT id, tenant, ticket_id, event_id, kind, attempts, created_at FROM outbox"
+      " WHERE delivered_at IS NULL AND next_attempt_at <= CAST(%s AS BIGINT)"
+      " AND attempts < CAST(%s AS INTEGER) ORDER BY next_attempt_at, id LIMIT %s", NULL },
+    { "sdesk_outbox_claim",
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = %s"
+      " WHERE tenant = %s AND id = %s AND attempts = %s AND delivered_at IS NULL"
+      " AND next_attempt_at <= CAST(%s AS BIGINT)", NULL },
+    { "sdesk_outbox_done",
+      "UPDATE outbox SET delivered_at = %s, last_error = %s"
+      " WHERE tenant = %s AND id = %s AND attempts = %s AND delivered_at IS NULL", NULL },
+    { "sdesk_outbox_retry",
+      "UPDATE outbox SET next_attempt_at = %s, last_error = %s"
+      " WHERE tenant = %s AND id = %s AND attempts = %s AND delivered_at IS NULL", NULL },
+    { "sdesk_get_event",
+      "SELECT id, at, actor, kind, field, old_value, new_value, note FROM ticket_events"
+      " WHERE tenant = %s AND ticket_id = %s AND id = %s", NULL },
     { NULL, NULL, NULL }
 };
 
+/* The page's ids first (the tenant's and the global issues are two index
+ * ranges, so the ids are sorted: only ids, from the covering index), then
+ * the rows and their linked-ticket counts for that page only. Sorting whole
+ * rows with the count computed for every match made the list O(issues). */
 const char *const sd_sql_ki_list_head =
     "SELECT " SD_SQL_KI_COLS ", (SELECT COUNT(*) FROM tickets t WHERE t.known_issue_id = k.id"
-    " AND t.tenant = %s) FROM known_issues k WHERE k.tenant IN (%s, '')";
+    " AND t.tenant = %s) FROM known_issues k WHERE k.id IN (SELECT k.id FROM known_issues k"
+    " WHERE k.tenant IN (%s, '')";
 const char *const sd_sql_ki_list_status = " AND k.status = %s";
 const char *const sd_sql_ki_list_after = " AND k.id < %s";
-const char *const sd_sql_ki_list_order = " ORDER BY k.id DESC LIMIT %s";
+const char *const sd_sql_ki_list_order = " ORDER BY k.id DESC LIMIT %s) ORDER BY k.id DESC";
 
 const char *sd_sql_ki_list_text(int kind)
 {
     return kind == SD_DB_PGSQL ? " AND k.search @@ plainto_tsquery('simple', %s)"
         : " AND k.id IN (SELECT rowid FROM known_issues_fts WHERE known_issues_fts MATCH %s)";
+}
+
+const char *sd_store_sql_label(int i)
+{
+    int n = (int)(sizeof(stmts) / sizeof(stmts[0])) - 1;
+    return (i >= 0 && i < n) ? stmts[i].label : NULL;
 }
 
 const char *sd_store_sql(const char *label, int kind)

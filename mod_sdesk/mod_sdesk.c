@@ -24,6 +24,8 @@
 #include "sdesk_http.h"
 #include "sdesk_api.h"
 #include "sdesk_watchdog.h"
+#include "sdesk_inproc.h"
+#include "sdesk_widget.h"
 #include "sdesk_ui.h"
 #include "sd_log.h"
 #include "sd_json.h"
@@ -189,7 +191,8 @@ static int sdesk_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
                      "mod_sdesk needs mod_dbd: LoadModule dbd_module (a2enmod dbd)");
         return !OK;
     }
-    return check_handlers(ap_conftree, s, ptemp) ? OK : !OK;
+    if (!check_handlers(ap_conftree, s, ptemp)) return !OK;
+    return sdesk_widget_check(sdesk_bases, ptemp) ? OK : !OK;
 }
 
 static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -211,7 +214,9 @@ static int sdesk_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
         != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     /* The scan runs where the desk is served; a server without it needs none. */
-    if (sdesk_bases && sdesk_bases->nelts && sdesk_watchdog_init(pconf, s) != APR_SUCCESS)
+    if (sdesk_bases && sdesk_bases->nelts
+        && sdesk_watchdog_init(pconf, s, APR_ARRAY_IDX(sdesk_bases, 0, const char *))
+           != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, SDLOGNO(00513) "mod_sdesk %s ready",
                  MOD_SDESK_VERSION);
@@ -262,6 +267,7 @@ static void sdesk_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
 
     srand((unsigned)getpid() ^ (unsigned)apr_time_now());
+    sd_store_set_sqlite_cache(sdesk_config_srv(s)->sqlite_cache);   /* UNSET: default */
     if (write_mutex) {
         const char *file = apr_global_mutex_lockfile(write_mutex);
         if (apr_global_mutex_child_init(&write_mutex, file, pchild) == APR_SUCCESS) {
@@ -365,6 +371,26 @@ static int sdesk_handler(request_rec *r)
     return rt->run(rq);
 }
 
+/* A request for the sdesk handler maps to no file: after translate_name
+ * (the <Location> config is merged then) note it, and skip the directory
+ * walk in map_to_storage, as mod_proxy does for its URLs. That walk stats
+ * every segment of the path under DocumentRoot on every API request. */
+static int sdesk_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *h;
+    if (d && d->expr_handler) {
+        h = ap_expr_str_exec(r, d->expr_handler, &err);
+        if (!err && h && !strcasecmp(h, "sdesk")) apr_table_setn(r->notes, "sdesk-virtual", "1");
+    }
+    return DECLINED;
+}
+
+static int sdesk_map_to_storage(request_rec *r)
+{
+    return apr_table_get(r->notes, "sdesk-virtual") ? OK : DECLINED;
+}
+
 static void sdesk_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = { "mod_dbd.c", NULL };
@@ -375,6 +401,10 @@ static void sdesk_register_hooks(apr_pool_t *p)
     ap_hook_optional_fn_retrieve(sdesk_optional_fn_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(sdesk_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(sdesk_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(sdesk_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(sdesk_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    sdesk_inproc_register();
+    sdesk_widget_register();
 }
 
 AP_DECLARE_MODULE(sdesk) = {

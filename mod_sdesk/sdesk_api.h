@@ -37,6 +37,14 @@ int sdesk_api_suggest(sdesk_req_t *rq);
 int sdesk_api_attachment_upload(sdesk_req_t *rq);
 int sdesk_api_attachment_get(sdesk_req_t *rq);
 
+/* Shared by the HTTP API and the in-process API (sdesk_inproc.c): file a
+ * ticket from a JSON body as rq's user (validation, database, one
+ * transaction); the known issues and similar tickets that look like q
+ * (nothing for a blank q). Errors come with rq->prob filled. */
+apr_status_t sdesk_tickets_file(sd_ticket_t **pt, sdesk_req_t *rq, const json_t *body);
+apr_status_t sdesk_suggest_find(apr_array_header_t **known, apr_array_header_t **tickets,
+                                sdesk_req_t *rq, const char *q);
+
 /* The per-child suggestion index (sdesk_api_suggest.c). */
 apr_status_t sdesk_suggest_child_init(apr_pool_t *pchild);
 apr_status_t sdesk_suggest_refresh(sd_db_t *db, apr_int64_t now, apr_pool_t *p);

@@ -43,29 +43,34 @@ apr_status_t sdesk_suggest_refresh(sd_db_t *db, apr_int64_t now, apr_pool_t *p)
     return rv;
 }
 
+apr_status_t sdesk_suggest_find(apr_array_header_t **known, apr_array_header_t **tickets,
+                                sdesk_req_t *rq, const char *q)
+{
+    apr_status_t rv;
+    *known = *tickets = NULL;
+    if (!q || sd_str_blank(q)) return APR_SUCCESS;
+    rv = sdesk_req_db(rq);
+    if (rv == APR_SUCCESS) rv = sdesk_suggest_refresh(rq->db, rq->actor.now, rq->r->pool);
+    if (rv == APR_SUCCESS)
+        rv = sd_suggest_feed_query(known, tickets, &feed, rq->db, &rq->actor, q, &rq->prob,
+                                   rq->r->pool);
+    return rv;
+}
+
 int sdesk_api_suggest(sdesk_req_t *rq)
 {
     static const char *const params[] = { "q", NULL };
     request_rec *r = rq->r;
     apr_array_header_t *known = NULL, *tickets = NULL;
     apr_table_t *args;
-    const char *q;
     json_t *j, *a;
     apr_status_t rv;
     int i;
 
     rv = sd_query_parse(&args, r->args, params, &rq->prob, r->pool);
+    if (rv == APR_SUCCESS) rv = sdesk_suggest_find(&known, &tickets, rq, apr_table_get(args, "q"));
     if (rv != APR_SUCCESS) return sdesk_req_fail(rq, rv);
-    q = apr_table_get(args, "q");
     j = sd_json_own(r->pool, json_object());
-    if (q && !sd_str_blank(q)) {
-        rv = sdesk_req_db(rq);
-        if (rv == APR_SUCCESS) rv = sdesk_suggest_refresh(rq->db, rq->actor.now, r->pool);
-        if (rv == APR_SUCCESS)
-            rv = sd_suggest_feed_query(&known, &tickets, &feed, rq->db, &rq->actor, q,
-                                       &rq->prob, r->pool);
-        if (rv != APR_SUCCESS) return sdesk_req_fail(rq, rv);
-    }
     a = json_array();
     for (i = 0; known && i < known->nelts; ++i) {
         const sd_suggestion_t *s = &APR_ARRAY_IDX(known, i, sd_suggestion_t);

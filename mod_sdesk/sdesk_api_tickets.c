@@ -28,21 +28,30 @@ static json_t *full_json(sdesk_req_t *rq, const sd_ticket_t *t)
     return sd_ticket_json(t, rq->sc->desk, agent, agent, rq->actor.now, rq->r->pool);
 }
 
+apr_status_t sdesk_tickets_file(sd_ticket_t **pt, sdesk_req_t *rq, const json_t *body)
+{
+    sd_ticket_t in;
+    apr_status_t rv;
+
+    *pt = NULL;
+    /* validated before a database connection is taken */
+    rv = sd_ticket_from_json(&in, body, rq->sc->desk, sd_actor_is_agent(&rq->actor), &rq->prob,
+                             rq->r->pool);
+    if (rv == APR_SUCCESS) rv = sdesk_req_db(rq);
+    if (rv == APR_SUCCESS)
+        rv = sd_desk_ticket_create(pt, rq->db, &rq->actor, &in, &rq->prob, rq->r->pool);
+    return rv;
+}
+
 int sdesk_api_tickets_create(sdesk_req_t *rq)
 {
     request_rec *r = rq->r;
-    sd_ticket_t in, *t;
+    sd_ticket_t *t;
     json_t *body;
     apr_status_t rv;
 
-    /* Body read and validated before a database connection is taken. */
     rv = sdesk_read_json(&body, r, &rq->sc->desk->limits, &rq->prob);
-    if (rv == APR_SUCCESS)
-        rv = sd_ticket_from_json(&in, body, rq->sc->desk, sd_actor_is_agent(&rq->actor),
-                                 &rq->prob, r->pool);
-    if (rv == APR_SUCCESS) rv = sdesk_req_db(rq);
-    if (rv == APR_SUCCESS) rv = sd_desk_ticket_create(&t, rq->db, &rq->actor, &in, &rq->prob,
-                                                      r->pool);
+    if (rv == APR_SUCCESS) rv = sdesk_tickets_file(&t, rq, body);
     if (rv != APR_SUCCESS) return sdesk_req_fail(rq, rv);
     apr_table_setn(r->headers_out, "Location",
                    apr_psprintf(r->pool, "%s/api/v1/tickets/%" APR_INT64_T_FMT, rq->base, t->id));

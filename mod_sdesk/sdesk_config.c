@@ -1,8 +1,10 @@
 /* Directives: parse and check each value where it is read, so that
  * `apachectl configtest` names directive, value and (through httpd) line. */
 #include <string.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include <apr_file_info.h>
 
 #include "httpd.h"
 #include "http_config.h"
@@ -10,6 +12,7 @@
 
 #include "sdesk_config.h"
 #include "sd_query.h"
+#include "sd_mail.h"
 
 APLOG_USE_MODULE(sdesk);
 extern module AP_MODULE_DECLARE_DATA sdesk_module;
@@ -36,7 +39,9 @@ void *sdesk_config_create_srv(apr_pool_t *p, server_rec *s)
     sc->max_field = UNSET;
     sd_priority_matrix_unset(&sc->matrix);
     sc->at_risk = sc->autoclose_days = sc->scan_interval = UNSET;
+    sc->sqlite_cache = UNSET;
     sc->max_attachment = sc->max_attachments = sc->max_attachments_total = UNSET;
+    sc->mail_interval = UNSET;
     {
         int t, pr;
         for (t = 0; t <= SD_TIER_MAX; ++t) {
@@ -68,8 +73,9 @@ void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     sd_priority_matrix_merge(&out->matrix, &base->matrix, &add->matrix);
     PICKP(categories);
     PICKP(hours); PICKP(holidays); PICKP(zone);
-    PICK(at_risk); PICK(autoclose_days); PICK(scan_interval);
+    PICK(at_risk); PICK(autoclose_days); PICK(scan_interval); PICK(sqlite_cache);
     PICK(max_attachment); PICK(max_attachments); PICK(max_attachments_total);
+    PICKP(mailer); PICKP(mailer_argv); PICKP(mail_from); PICKP(public_url); PICK(mail_interval);
     for (t = 0; t <= SD_TIER_MAX; ++t) {
         int pr;
         PICK(response_target[t]);
@@ -84,14 +90,18 @@ void *sdesk_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
 void *sdesk_config_create_dir(apr_pool_t *p, char *dir)
 {
+    sdesk_dir_conf_t *dc = apr_pcalloc(p, sizeof(sdesk_dir_conf_t));
     (void)dir;
-    return apr_pcalloc(p, sizeof(sdesk_dir_conf_t));
+    dc->widget = UNSET;
+    return dc;
 }
 
 void *sdesk_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     sdesk_dir_conf_t *base = basev, *add = addv, *out = apr_pcalloc(p, sizeof(*out));
     out->base = add->base ? add->base : base->base;
+    out->widget = add->widget != UNSET ? add->widget : base->widget;
+    out->widget_base = add->widget_base ? add->widget_base : base->widget_base;
     return out;
 }
 
@@ -159,6 +169,7 @@ void sdesk_config_resolve(sdesk_srv_conf_t *sc, apr_pool_t *p)
     sc->dirc = dc;
     sc->retry_after_s = sc->retry_after != UNSET ? sc->retry_after : 5;
     sc->scan_interval_s = sc->scan_interval != UNSET ? sc->scan_interval : 60;
+    sc->mail_interval_s = sc->mail_interval != UNSET ? sc->mail_interval : 30;
 }
 
 /* ---- directive handlers ---------------------------------------------------- */
@@ -487,6 +498,108 @@ static const char *cmd_sla_int(cmd_parms *cmd, void *dc, const char *arg)
     return set_int(cmd, arg, 1, 3600, slot);
 }
 
+/* SQLite's page cache is per process and connection, not per virtual host. */
+static const char *cmd_sqlite_cache(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dc;
+    if (err) return err;
+    return set_int(cmd, arg, 0, 1048576, &srv(cmd)->sqlite_cache);
+}
+
+/* ---- notifications and the widget ------------------------------------------------- */
+
+/* Mail is the main server's job (its database, like the SLA scan): these
+ * directives are not taken where they would be ignored. */
+static const char *global_only(cmd_parms *cmd)
+{
+    return ap_check_cmd_context(cmd, GLOBAL_ONLY);
+}
+
+/* The mailer runs without a shell: an absolute path to an executable file,
+ * then its arguments (quotes group words, as in the config file). */
+static const char *cmd_mailer(cmd_parms *cmd, void *dc, const char *arg)
+{
+    sdesk_srv_conf_t *sc = srv(cmd);
+    const char *err = global_only(cmd);
+    apr_finfo_t fi;
+    char **argv = NULL;
+    (void)dc;
+    if (err) return err;
+    if (apr_tokenize_to_argv(arg, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]
+        || !*argv[0])
+        return apr_psprintf(cmd->pool, "%s: '%s' names no program; expected e.g. "
+                            "\"/usr/sbin/sendmail -t -i\"", cmd->cmd->name, arg);
+    if (argv[0][0] != '/')
+        return apr_psprintf(cmd->pool, "%s: '%s': the program must be given as an absolute "
+                            "path (it is run without a shell or PATH), e.g. "
+                            "\"/usr/sbin/sendmail -t -i\"", cmd->cmd->name, arg);
+    if (apr_stat(&fi, argv[0], APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || fi.filetype != APR_REG || access(argv[0], X_OK) != 0)
+        return apr_psprintf(cmd->pool, "%s: '%s': %s is not an executable file",
+                            cmd->cmd->name, arg, argv[0]);
+    sc->mailer = arg;
+    sc->mailer_argv = (const char **)argv;
+    return NULL;
+}
+
+static const char *cmd_mail_from(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+    (void)dc;
+    if (err) return err;
+    if (!sd_mail_addr_ok(arg))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a plain mail address "
+                            "(local@domain, no name or brackets)", cmd->cmd->name, arg);
+    srv(cmd)->mail_from = arg;
+    return NULL;
+}
+
+static const char *cmd_public_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_size_t len = strlen(arg);
+    const char *err = global_only(cmd);
+    (void)dc;
+    if (err) return err;
+    if (!sd_ticket_url_ok(arg) || strpbrk(arg, "?#\"<>") || len > 1000)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute http(s) URL without "
+                            "query or fragment, e.g. https://intranet.example/sdesk",
+                            cmd->cmd->name, arg);
+    while (len > 0 && arg[len - 1] == '/') --len;
+    srv(cmd)->public_url = apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
+static const char *cmd_mail_interval(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = global_only(cmd);
+    (void)dc;
+    return err ? err : set_int(cmd, arg, 1, 3600, &srv(cmd)->mail_interval);
+}
+
+static const char *cmd_widget(cmd_parms *cmd, void *dcv, int on)
+{
+    ((sdesk_dir_conf_t *)dcv)->widget = on;
+    (void)cmd;
+    return NULL;
+}
+
+static const char *cmd_widget_base(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    sdesk_dir_conf_t *dc = dcv;
+    apr_size_t len = strlen(arg);
+    const char *s;
+    for (s = arg; *s; ++s) {
+        if (*s <= ' ' || *s >= 0x7f || strchr("?#%\"'<>\\&", *s)) break;
+    }
+    if (arg[0] != '/' || *s || len > 200)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a URL path starting with '/' (the "
+                            "desk's location, e.g. /sdesk)", cmd->cmd->name, arg);
+    while (len > 1 && arg[len - 1] == '/') --len;
+    dc->widget_base = len == 1 ? "" : apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
 #define OFF(f) (void *)APR_OFFSETOF(sdesk_srv_conf_t, f)
 
 const command_rec sdesk_cmds[] = {
@@ -550,12 +663,27 @@ const command_rec sdesk_cmds[] = {
         "Days after which resolved tickets close by themselves; 0 never (default 7)"),
     AP_INIT_TAKE1(SDESK_SCAN_INTERVAL, cmd_sla_int, OFF(scan_interval), RSRC_CONF,
         "Seconds between two SLA scans of the background job (default 60)"),
+    AP_INIT_TAKE1(SDESK_SQLITE_CACHE, cmd_sqlite_cache, NULL, RSRC_CONF,
+        "SQLite page cache per pooled connection in KiB; 0 = SQLite's default (default 1024)"),
     AP_INIT_TAKE1(SDESK_MAX_ATTACH, cmd_sla_int, OFF(max_attachment), RSRC_CONF,
         "Largest attachment in bytes (default 10485760)"),
     AP_INIT_TAKE1(SDESK_MAX_ATTACHES, cmd_sla_int, OFF(max_attachments), RSRC_CONF,
         "Most attachments per ticket (default 20)"),
     AP_INIT_TAKE1(SDESK_MAX_ATTACH_SUM, cmd_sla_int, OFF(max_attachments_total), RSRC_CONF,
         "Most attachment MiB per ticket (default 100)"),
+    AP_INIT_TAKE1(SDESK_MAILER, cmd_mailer, NULL, RSRC_CONF,
+        "Program that sends mail, reading recipients from the headers, e.g. "
+        "\"/usr/sbin/sendmail -t -i\" (default: no mail)"),
+    AP_INIT_TAKE1(SDESK_MAIL_FROM, cmd_mail_from, NULL, RSRC_CONF,
+        "From address of notification mail (default: the mailer's)"),
+    AP_INIT_TAKE1(SDESK_MAIL_INTERVAL, cmd_mail_interval, NULL, RSRC_CONF,
+        "Seconds between two runs of the mail delivery job (default 30)"),
+    AP_INIT_TAKE1(SDESK_PUBLIC_URL, cmd_public_url, NULL, RSRC_CONF,
+        "Absolute URL of the desk for links in mail, e.g. https://intranet.example/sdesk"),
+    AP_INIT_FLAG(SDESK_WIDGET, cmd_widget, NULL, RSRC_CONF | ACCESS_CONF,
+        "On: add the 'Report a problem' script to HTML pages here (default Off)"),
+    AP_INIT_TAKE1(SDESK_WIDGET_BASE, cmd_widget_base, NULL, RSRC_CONF | ACCESS_CONF,
+        "Location of the desk the widget uses (default: the one SetHandler sdesk location)"),
     AP_INIT_TAKE1(SDESK_BASE, cmd_base, NULL, ACCESS_CONF,
         "URL path the desk is served under, where it is not the <Location> of "
         "SetHandler sdesk (e.g. in a <LocationMatch>)"),

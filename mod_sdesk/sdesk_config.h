@@ -42,9 +42,16 @@
 #define SDESK_AT_RISK        "SdeskAtRisk"
 #define SDESK_AUTOCLOSE      "SdeskAutoCloseDays"
 #define SDESK_SCAN_INTERVAL  "SdeskSLAScanInterval"
+#define SDESK_SQLITE_CACHE   "SdeskSQLiteCacheSize"
 #define SDESK_MAX_ATTACH     "SdeskMaxAttachment"
 #define SDESK_MAX_ATTACHES   "SdeskMaxAttachments"
 #define SDESK_MAX_ATTACH_SUM "SdeskMaxAttachmentsTotal"
+#define SDESK_MAILER         "SdeskMailer"
+#define SDESK_MAIL_FROM      "SdeskMailFrom"
+#define SDESK_MAIL_INTERVAL  "SdeskMailInterval"
+#define SDESK_PUBLIC_URL     "SdeskPublicURL"
+#define SDESK_WIDGET         "SdeskWidget"
+#define SDESK_WIDGET_BASE    "SdeskWidgetBase"
 
 typedef struct {
     /* as configured; -1 / NULL = unset */
@@ -67,18 +74,27 @@ typedef struct {
     apr_int64_t resolution_target[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     int resolution_rtc[SD_TIER_MAX + 1][SD_PRIO_COUNT];
     int at_risk, autoclose_days, scan_interval;
+    int sqlite_cache;                     /* KiB per SQLite connection (main server) */
     int max_attachment, max_attachments, max_attachments_total;   /* bytes, files, MiB */
+    /* notifications: NULL / -1 = unset */
+    const char *mailer;                   /* SdeskMailer as written; NULL: no mail */
+    const char **mailer_argv;             /* the same split into words */
+    const char *mail_from, *public_url;
+    int mail_interval;
 
     /* resolved in post_config (sdesk_config_resolve) */
     sd_desk_conf_t *desk;
     sd_dir_conf_t *dirc;
     int retry_after_s;
     int scan_interval_s;
+    int mail_interval_s;
     sd_dir_t *dir;            /* per child, set in child_init */
 } sdesk_srv_conf_t;
 
 typedef struct {
     const char *base;         /* SdeskBase: the API's {base}; NULL: the <Location> */
+    int widget;               /* SdeskWidget: 1 on, 0 off, -1 unset */
+    const char *widget_base;  /* SdeskWidgetBase; NULL: the one desk location */
 } sdesk_dir_conf_t;
 
 extern const command_rec sdesk_cmds[];

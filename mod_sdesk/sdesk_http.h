@@ -12,6 +12,10 @@
 /* Cache-Control, nosniff, CSP, Referrer-Policy on every module response. */
 void sdesk_http_security_headers(request_rec *r);
 
+/* The problem document (RFC 9457) for rv and prob, owned by p; *status is
+ * its HTTP status. */
+json_t *sdesk_problem_doc(int *status, apr_status_t rv, const sd_problem_t *prob, apr_pool_t *p);
+
 /* Render a problem and return OK (r->status carries the code). For 503 a
  * Retry-After is set; for 405 the caller sets Allow first. */
 int sdesk_problem(request_rec *r, apr_status_t rv, const sd_problem_t *prob, int retry_after);

@@ -7,6 +7,7 @@
 
 #include "sdesk_req.h"
 #include "sdesk_http.h"
+#include "sdesk_hooks.h"
 
 APLOG_USE_MODULE(sdesk);
 
@@ -17,6 +18,15 @@ const sd_store_writelock_t *sdesk_writelock;
 static apr_status_t lookup_user(sd_user_t **pu, void *baton, const char *user, apr_pool_t *p)
 {
     return sd_dir_lookup(pu, baton, user, p);
+}
+
+sdesk_req_t *sdesk_req_make(request_rec *r)
+{
+    sdesk_req_t *rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq->r = r;
+    rq->sc = sdesk_config_srv(r->server);
+    sd_problem_init(&rq->prob, r->pool);
+    return rq;
 }
 
 apr_status_t sdesk_req_user(sdesk_req_t *rq)
@@ -40,6 +50,8 @@ apr_status_t sdesk_req_user(sdesk_req_t *rq)
     rq->actor.user = rq->user;
     rq->actor.lookup = lookup_user;
     rq->actor.lookup_baton = rq->sc->dir;
+    rq->actor.conf = rq->sc->desk;
+    rq->actor.now = (apr_int64_t)apr_time_sec(apr_time_now());
     return APR_SUCCESS;
 }
 
@@ -63,10 +75,12 @@ apr_status_t sdesk_req_db(sdesk_req_t *rq)
         return sd_problem_set(&rq->prob, SD_EUNAVAILABLE, SD_PT_DB_DOWN,
                               "The support desk database is unavailable. "
                               "Please try again in a moment.");
+    /* other modules hear of what this request commits */
+    sdesk_hooks_attach(rq->db, rq->r->server, rq->r, rq->r->pool);
     return APR_SUCCESS;
 }
 
-int sdesk_req_fail(sdesk_req_t *rq, apr_status_t rv)
+void sdesk_req_prob_defaults(sdesk_req_t *rq, apr_status_t rv)
 {
     if (rv == SD_EBUSY && !rq->prob.type) {
         rq->prob.type = SD_PT_DB_BUSY;
@@ -80,5 +94,10 @@ int sdesk_req_fail(sdesk_req_t *rq, apr_status_t rv)
         rq->prob.type = SD_PT_INTERNAL;
         rq->prob.detail = "Something went wrong on the server; it has been logged.";
     }
+}
+
+int sdesk_req_fail(sdesk_req_t *rq, apr_status_t rv)
+{
+    sdesk_req_prob_defaults(rq, rv);
     return sdesk_problem(rq->r, rv, &rq->prob, rq->sc->retry_after_s);
 }

@@ -23,11 +23,19 @@ typedef struct {
     sd_db_t *db;
 } sdesk_req_t;
 
-/* Resolve the user through the directory. SD_ENOUSER / SD_EUNAVAILABLE. */
+/* A context for r (in r->pool): configuration and an empty problem. */
+sdesk_req_t *sdesk_req_make(request_rec *r);
+/* Resolve the user through the directory and make them the actor (at the
+ * time of the call, under the server's desk configuration).
+ * SD_ENOUSER / SD_EUNAVAILABLE. */
 apr_status_t sdesk_req_user(sdesk_req_t *rq);
-/* Acquire a connection from mod_dbd and wrap it. SD_EUNAVAILABLE / SD_EBUSY. */
+/* Acquire a connection from mod_dbd and wrap it, with the hooks of other
+ * modules attached to its commits. SD_EUNAVAILABLE / SD_EBUSY. */
 apr_status_t sdesk_req_db(sdesk_req_t *rq);
 
+/* Give rq->prob the type and detail rv calls for where the code that
+ * failed left them unset (busy, unavailable, internal error). */
+void sdesk_req_prob_defaults(sdesk_req_t *rq, apr_status_t rv);
 /* Render rv with rq->prob and return OK. */
 int sdesk_req_fail(sdesk_req_t *rq, apr_status_t rv);
 

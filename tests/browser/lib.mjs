@@ -21,6 +21,8 @@ if (!BASE_URL) {
 }
 mkdirSync(ARTIFACTS, { recursive: true });
 
+const openPages = [];
+
 export async function launch() {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -42,8 +44,10 @@ export async function pageAs(browser, user, opts = {}) {
   });
   const page = await context.newPage();
   page.problems = [];
+  openPages.push(page);
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !opts.allowConsoleErrors) page.problems.push(`console: ${msg.text()}`);
+    // failed loads are judged by the response handler below (with their URL)
+    if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) page.problems.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (err) => page.problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => {
@@ -52,7 +56,10 @@ export async function pageAs(browser, user, opts = {}) {
     if (f && !/ERR_ABORTED/.test(f.errorText)) page.problems.push(`request failed: ${req.url()} ${f.errorText}`);
   });
   page.on('response', (res) => {
-    if (res.status() >= 500) page.problems.push(`HTTP ${res.status()} ${res.url()}`);
+    // a host page's missing favicon is not ours; anything else 4xx/5xx is
+    // unexpected unless the scenario provokes it (opts.allowStatus)
+    const allowed = (opts.allowStatus || []).includes(res.status()) || /\/favicon\.ico$/.test(res.url());
+    if (res.status() >= 400 && !allowed) page.problems.push(`HTTP ${res.status()} ${res.url()}`);
   });
   await page.addInitScript(() => {
     window.__cspViolations = [];
@@ -125,6 +132,9 @@ export async function scenario(name, fn) {
     console.log(`PASS ${name}`);
   } catch (err) {
     console.error(`FAIL ${name}: ${err.stack || err}`);
+    for (const p of openPages) {
+      if (p.problems.length) console.error(`  reported by ${p.url()}:\n  - ${p.problems.join('\n  - ')}`);
+    }
     process.exitCode = 1;
   } finally {
     await browser.close();

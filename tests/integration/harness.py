@@ -40,6 +40,9 @@ TEMPLATE = os.path.join(HERE, "templates", "httpd.conf.in")
 LDIF = os.path.join(DATA, "directory.ldif")
 HTPASSWD = os.path.join(DATA, "htpasswd")
 MODULE = os.environ.get("SDESK_MODULE") or os.path.join(REPO, "build", "mod_sdesk.so")
+# The companion module of test_700_hooks.py (`make testhooks`).
+TESTHOOKS_MODULE = (os.environ.get("SDESK_TESTHOOKS_MODULE")
+                    or os.path.join(REPO, "build", "mod_sdesk_testhooks.so"))
 
 
 def httpd_env():
@@ -664,6 +667,9 @@ class Httpd:
         self.threads_per_child = threads_per_child
         self.max_request_workers = max_request_workers
         self.dbd_max = dbd_max or threads_per_child
+        # None, or {"log": path, "fail": hook name or None}: load the test
+        # module (templates: BEGIN_TESTHOOKS) with that log
+        self.testhooks = None
         self.conf = os.path.join(self.root, "conf", "httpd.conf")
         self.error_log = os.path.join(self.root, "logs", "error.log")
         self.access_log = os.path.join(self.root, "logs", "access.log")
@@ -714,6 +720,15 @@ class Httpd:
             text = re.sub(r"(?ms)^# @BEGIN_BLACKHOLE@$.*?^# @END_BLACKHOLE@\n", "", text)
         else:
             text = text.replace("# @BEGIN_BLACKHOLE@\n", "").replace("# @END_BLACKHOLE@\n", "")
+        th = self.testhooks
+        if th is None:
+            text = re.sub(r"(?ms)^# @BEGIN_TESTHOOKS@$.*?^# @END_TESTHOOKS@\n", "", text)
+        else:
+            text = text.replace("# @BEGIN_TESTHOOKS@\n", "").replace("# @END_TESTHOOKS@\n", "")
+            text = text.replace("@TESTHOOKS_MODULE@", TESTHOOKS_MODULE)
+            text = text.replace("@TESTHOOKS_LOG@", th["log"])
+            text = text.replace("@TESTHOOKS_FAIL@",
+                                "TestHooksFail %s" % th["fail"] if th.get("fail") else "")
         subst = {
             "SERVER_ROOT": self.root,
             "PORT": str(self.port),
@@ -864,7 +879,10 @@ class Httpd:
             return False
         try:
             c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-            c.request("GET", "/static/1k.txt")
+            # no keep-alive: a restart right after this probe would otherwise
+            # meet the connection in mpm_event's keep-alive handling
+            # (AH03093 "apr_pollset_add failure for keep alive" at shutdown)
+            c.request("GET", "/static/1k.txt", headers={"Connection": "close"})
             ok = c.getresponse().status == 200
             c.close()
             return ok
@@ -964,6 +982,8 @@ class Desk:
         self.blackhole_server = blackhole
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
+        # a PostgreSQL handed in belongs to another stack (Desk.peer): not ours to stop
+        self.owns_pg = pg is None
         if backend == "pgsql" and pg is None:
             self.pg = Postgres(os.path.join(self.root, "pg"))
         self.httpd = Httpd(
@@ -999,8 +1019,19 @@ class Desk:
 
     def stop(self):
         self.httpd.stop()
-        if self.pg is not None:
+        if self.pg is not None and self.owns_pg:
             self.pg.stop()
+
+    def peer(self, name="b", **httpd_kw):
+        """A second server on the same directory and database (pgsql): its
+        own httpd (own ports and ServerRoot, root + "-" + name, same template
+        and module) on this stack's slapd and PostgreSQL, as a second node
+        behind a load balancer would be. Not started; its stop() leaves
+        slapd and PostgreSQL running. httpd_kw as for Httpd (extra_conf,
+        start_servers, ...)."""
+        if self.backend != "pgsql":
+            raise HarnessError("a second server shares the database: pgsql only")
+        return Desk(self.root + "-" + name, self.backend, self.slapd, pg=self.pg, **httpd_kw)
 
     def ensure_up(self):
         """Start again whatever a test left stopped (slapd, PostgreSQL, httpd)."""
@@ -1047,6 +1078,29 @@ class Desk:
         """Restart httpd on the same ports, with extra_conf at @EXTRA_CONF@
         ("" for none; None keeps the current one)."""
         self.httpd.restart(extra_conf=extra_conf)
+
+    @contextlib.contextmanager
+    def testhooks(self, fail=None, extra_conf=None):
+        """with desk.testhooks() as log: ... -- httpd runs with the companion
+        module (build/mod_sdesk_testhooks.so, `make testhooks`) loaded: its
+        handler at /testhooks (Basic auth like /sdesk) and /testhooks-anon
+        (none), every hook call appended as a JSON line to the file `log`
+        (emptied first). fail: a hook name (or "all") that returns 500.
+        extra_conf as in httpd_conf (None keeps the current one). The
+        previous configuration is restored after the block."""
+        if not os.path.exists(TESTHOOKS_MODULE):
+            raise HarnessError("%s does not exist: run `make testhooks`" % TESTHOOKS_MODULE)
+        log = os.path.join(self.httpd.root, "var", "testhooks.jsonl")
+        open(log, "w").close()
+        chown(log, HTTPD_USER, HTTPD_GROUP)
+        before_th, before_conf = self.httpd.testhooks, self.httpd.extra_conf
+        self.httpd.testhooks = {"log": log, "fail": fail}
+        self.httpd.restart(extra_conf=extra_conf)
+        try:
+            yield log
+        finally:
+            self.httpd.testhooks = before_th
+            self.httpd.restart(extra_conf=before_conf)
 
     @contextlib.contextmanager
     def httpd_conf(self, extra_conf):

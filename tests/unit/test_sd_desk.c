@@ -303,6 +303,7 @@ static void test_create_and_get_round_trip(void **state)
     const sd_event_t *e;
     sd_rows_t *rows;
     const char *args[1];
+    int i;
 
     t = create_json(&alice, &conf, NOW,
         "{\"subject\": \"Drucker st\\u00f6rt auf Station 3\","
@@ -374,18 +375,81 @@ static void test_create_and_get_round_trip(void **state)
     assert_string_equal("new", e->new_value);
     assert_null(e->note);
 
-    /* The outbox row went in with it, naming ticket and event. */
+    /* The outbox rows went in with it, naming ticket and event: one for the
+     * reporter, and (the ticket is urgent) one for the tier's agents. */
     args[0] = sd_store_i64(t->id, p);
     assert_int_equal(APR_SUCCESS, sd_store_select_sql(&rows, db, "test_outbox_of",
                      "SELECT tenant, event_id, kind, payload, delivered_at FROM outbox"
-                     " WHERE ticket_id = %s", 1, args, p));
-    assert_int_equal(1, rows->nrows);
-    assert_string_equal("north", rows->cell[0][0]);
-    assert_true(sd_store_to_i64(rows->cell[0][1]) == e->id);
+                     " WHERE ticket_id = %s ORDER BY id", 1, args, p));
+    assert_int_equal(2, rows->nrows);
     assert_string_equal("ticket.created", rows->cell[0][2]);
-    assert_string_equal(apr_psprintf(p, "{\"ticket_id\":%" APR_INT64_T_FMT "}", t->id),
-                        rows->cell[0][3]);
-    assert_null(rows->cell[0][4]);
+    assert_string_equal("ticket.urgent", rows->cell[1][2]);
+    for (i = 0; i < 2; ++i) {
+        assert_string_equal("north", rows->cell[i][0]);
+        assert_true(sd_store_to_i64(rows->cell[i][1]) == e->id);
+        assert_string_equal(apr_psprintf(p, "{\"ticket_id\":%" APR_INT64_T_FMT "}", t->id),
+                            rows->cell[i][3]);
+        assert_null(rows->cell[i][4]);
+    }
+}
+
+/* ---- change notes for hooks (sd_store_on_commit) ---------------------------------- */
+
+static struct {
+    int calls;
+    int n;
+    const sd_change_t *last;
+} noted;
+
+static void on_commit(void *baton, sd_db_t *d, const apr_array_header_t *notes, apr_pool_t *p)
+{
+    (void)baton; (void)d; (void)p;
+    noted.calls++;
+    noted.n = notes->nelts;
+    noted.last = APR_ARRAY_IDX(notes, notes->nelts - 1, const sd_change_t *);
+}
+
+/* Listeners hear of committed changes only, with the ticket as stored. */
+static void test_commit_notes(void **state)
+{
+    apr_pool_t *p = *state;
+    sd_actor_t agent = { &carol, &conf, NOW + 5, NULL, NULL };
+    sd_ticket_patch_t pt;
+    sd_problem_t prob;
+    sd_ticket_t *t, *t2;
+
+    memset(&noted, 0, sizeof(noted));
+    sd_store_on_commit(db, on_commit, NULL);
+    t = create_json(&alice, &conf, NOW, "{\"subject\": \"s\", \"description\": \"d\","
+                    " \"category\": \"bug\", \"priority\": \"high\","
+                    " \"encounter_id\": \"ENC-9\"}", p);
+    assert_int_equal(1, noted.calls);
+    assert_int_equal(1, noted.n);
+    assert_string_equal("created", noted.last->event.kind);
+    assert_true(noted.last->ticket->id == t->id);
+    assert_string_equal("ENC-9", noted.last->ticket->encounter_id);
+    assert_int_equal(t->version, noted.last->ticket->version);
+
+    /* two fields, two notes, both with the ticket after the change */
+    sd_problem_init(&prob, p);
+    memset(&pt, 0, sizeof(pt));
+    pt.has_status = pt.has_priority = 1;
+    pt.status = SD_ST_OPEN;
+    pt.priority = SD_PRIO_URGENT;
+    assert_int_equal(APR_SUCCESS, sd_desk_ticket_patch(&t2, db, &agent, t->id, &pt, -1, &prob, p));
+    assert_int_equal(2, noted.calls);
+    assert_int_equal(2, noted.n);
+    assert_string_equal("priority", noted.last->event.kind);
+    assert_int_equal(SD_ST_OPEN, noted.last->ticket->status);
+    assert_int_equal(t2->version, noted.last->ticket->version);
+
+    /* refused: nothing committed, nobody told */
+    pt.has_priority = 0;
+    pt.status = SD_ST_CLOSED;
+    assert_int_equal(SD_ECONFLICT, sd_desk_ticket_patch(&t2, db, &agent, t->id, &pt, -1, &prob,
+                                                        p));
+    assert_int_equal(2, noted.calls);
+    sd_store_on_commit(db, NULL, NULL);
 }
 
 /* A user without a display name or mail: the name falls back to the user. */
@@ -1062,11 +1126,33 @@ static void test_ticket_query_empty_is_absent(void **state)
     }
 }
 
+/* If-Match versions are read as written; one that overflows an int never
+ * matches (atoi wrapped 4294967297 round to 1: tests/fuzz/fuzz_query.c). */
+static void test_etag_version(void **state)
+{
+    (void)state;
+    assert_int_equal(-1, sd_desk_etag_version(NULL));
+    assert_int_equal(-1, sd_desk_etag_version("*"));
+    assert_int_equal(3, sd_desk_etag_version("\"t5-v3-a\""));
+    assert_int_equal(7, sd_desk_etag_version(" W/\"t12-v7-r\""));
+    assert_int_equal(2147483647, sd_desk_etag_version("\"t1-v2147483647-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"t1-v2147483648-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"t5-v4294967297-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"t5-v0-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"t5-v03-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"t5-v-3-a\""));
+    assert_int_equal(-2, sd_desk_etag_version("\"k5-v3\""));
+    assert_int_equal(-2, sd_desk_etag_version("t5-v3"));
+    assert_int_equal(3, sd_desk_etag_parse("\"k5-v3\"", 'k'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_etag_version),
         DESK_TEST(test_create_and_get_round_trip),
         DESK_TEST(test_create_minimal_reporter),
+        DESK_TEST(test_commit_notes),
         DESK_TEST(test_due_times_by_entry_tier),
         DESK_TEST(test_get_visibility),
         DESK_TEST(test_get_missing_ids),
