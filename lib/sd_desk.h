@@ -65,8 +65,9 @@ apr_status_t sd_desk_ticket_create(sd_ticket_t **pt, sd_db_t *db, const sd_actor
 apr_status_t sd_desk_ticket_get(sd_ticket_t **pt, sd_db_t *db, const sd_actor_t *who,
                                 apr_int64_t id, sd_problem_t *prob, apr_pool_t *p);
 
-/* A page of ticket summaries (sd_ticket_t *, without comments). *next is the
- * cursor of the next page or NULL. */
+/* A page of ticket summaries (sd_ticket_t *, without comments; description,
+ * service, encounter_id, device, page_url, cc and context are NULL: a
+ * summary never shows them). *next is the cursor of the next page or NULL. */
 apr_status_t sd_desk_ticket_list(apr_array_header_t **items, const char **next, sd_db_t *db,
                                  const sd_actor_t *who, const sd_ticket_query_t *q,
                                  sd_problem_t *prob, apr_pool_t *p);
@@ -101,7 +102,9 @@ apr_status_t sd_desk_ticket_patch(sd_ticket_t **pt, sd_db_t *db, const sd_actor_
                                   sd_problem_t *prob, apr_pool_t *p);
 
 /* Add a comment; internal ones are for agents. A first public agent comment
- * records the response; a reporter's comment on a pending ticket reopens it. */
+ * records the response; a reporter's comment on a pending ticket reopens it.
+ * *pt is the ticket row as committed (its comments, attachments and events
+ * are not loaded); *pc the comment as stored. */
 apr_status_t sd_desk_comment_add(sd_ticket_t **pt, sd_comment_t **pc, sd_db_t *db,
                                  const sd_actor_t *who, apr_int64_t id, const char *body,
                                  int internal, sd_problem_t *prob, apr_pool_t *p);

@@ -453,6 +453,7 @@ typedef struct {
     int internal;
     apr_int64_t comment_id;
     sd_problem_t *prob;
+    sd_ticket_t *saved;          /* the ticket as committed */
 } comment_t;
 
 static apr_status_t comment_txn(void *baton, sd_db_t *db, apr_pool_t *p)
@@ -467,6 +468,7 @@ static apr_status_t comment_txn(void *baton, sd_db_t *db, apr_pool_t *p)
     extra_event_t ev = { "comment", b->internal ? "internal" : "public", NULL, NULL, NULL,
                          b->internal ? NULL : comment_notify(b->who) };
 
+    b->saved = NULL;                 /* a retried attempt's pool was cleared */
     if (APR_SUCCESS != (rv = load(&old, db, b->who, b->id, -1, b->prob, p))) return rv;
     if (APR_SUCCESS != (rv = may_act(b->who, old, b->prob))) return rv;
     if (old->status == SD_ST_CLOSED)
@@ -489,16 +491,18 @@ static apr_status_t comment_txn(void *baton, sd_db_t *db, apr_pool_t *p)
         sd_ticket_set_status(t, SD_ST_OPEN, b->who->conf, now);   /* the reporter answered */
     }
     ev.new_value = I64(b->comment_id);
-    return save(db, u->user, now, old, t, STINT_KEEP, NULL, &ev, 1, p);
+    rv = save(db, u->user, now, old, t, STINT_KEEP, NULL, &ev, 1, p);
+    if (rv == APR_SUCCESS) b->saved = t;
+    return rv;
 }
 
 apr_status_t sd_desk_comment_add(sd_ticket_t **pt, sd_comment_t **pc, sd_db_t *db,
                                  const sd_actor_t *who, apr_int64_t id, const char *body,
                                  int internal, sd_problem_t *prob, apr_pool_t *p)
 {
-    comment_t b = { who, id, body, internal, 0, prob };
+    comment_t b = { who, id, body, internal, 0, prob, NULL };
+    sd_comment_t *c;
     apr_status_t rv;
-    int i;
 
     *pt = NULL;
     *pc = NULL;
@@ -506,13 +510,21 @@ apr_status_t sd_desk_comment_add(sd_ticket_t **pt, sd_comment_t **pc, sd_db_t *d
         return sd_problem_set(prob, SD_EFORBIDDEN, SD_PT_FORBIDDEN,
                               "Internal comments are for support agents.");
     rv = sd_store_txn(db, comment_txn, &b, p);
-    if (rv == APR_SUCCESS) rv = reload(pt, db, who, id, prob, p);
     if (rv != APR_SUCCESS) return rv;
-    for (i = 0; (*pt)->comments && i < (*pt)->comments->nelts; ++i) {
-        sd_comment_t *cm = &APR_ARRAY_IDX((*pt)->comments, i, sd_comment_t);
-        if (cm->id == b.comment_id) *pc = cm;
-    }
-    return *pc ? APR_SUCCESS : SD_EINTERNAL;
+    if (!b.saved || !b.comment_id) return SD_EINTERNAL;
+    /* The ticket as committed and the comment as written: reading the whole
+     * ticket back (every comment and event) made each comment cost O(the
+     * ticket's history), and a busy ticket's requests ever larger (issue 8). */
+    c = apr_pcalloc(p, sizeof(*c));
+    c->id = b.comment_id;
+    c->author = who->user->user;
+    c->author_name = who->user->name ? who->user->name : who->user->user;
+    c->body = body;
+    c->internal = internal ? 1 : 0;
+    c->created_at = who->now;
+    *pt = b.saved;
+    *pc = c;
+    return APR_SUCCESS;
 }
 
 /* ---- reopen and escalate ---------------------------------------------------------- */

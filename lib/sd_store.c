@@ -8,6 +8,7 @@
 #include <apr_thread_proc.h>
 #include <apr_buckets.h>
 #include <apr_lib.h>
+#include <unistd.h>
 
 #include "sd_store.h"
 #include "sd_log.h"
@@ -21,6 +22,11 @@ struct sd_conn_t {
     apr_pool_t *pool;          /* the connection's pool */
     apr_hash_t *stmts;         /* key -> apr_dbd_prepared_t * */
     int ready;                 /* session settings applied and checked */
+    /* SQLite: our own handle on the same file, used instead of the pooled
+     * one once that proved read-only (sqlite_reopen); closed with pool. */
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *own;
+    apr_time_t reopen_after;   /* no new attempt before this time */
 };
 
 /* Once the schema was found current, this process does not look again. */
@@ -54,6 +60,15 @@ static int sqlite_locked(int err, const char *msg)
 {
     return (err & 0xff) == 5 || (err & 0xff) == 6
            || (msg && (strstr(msg, "database is locked") || strstr(msg, "table is locked")));
+}
+
+/* Writes cannot be stored: the file or its directory is read-only, or the
+ * disk is full. Reads may still work. */
+static int sqlite_unwritable(int err, const char *msg)
+{
+    return (err & 0xff) == 8 || (err & 0xff) == 13
+           || (msg && (strstr(msg, "readonly database") || strstr(msg, "database or disk is full")
+                       || strstr(msg, "disk I/O error")));
 }
 
 static int is_busy(const sd_db_t *db, int err)
@@ -103,7 +118,13 @@ static apr_status_t db_error(sd_db_t *db, int err, const char *what, apr_pool_t 
             return SD_EBUSY;
         }
         if (sqlite_locked(err, msg)) return SD_EBUSY;
-        switch (err & 0xff) {
+        /* The driver reports some of these as a generic error (1) whose
+         * message tells the truth, as it does for locks: a read-only file
+         * answered 500 until tests/integration/test_910_faults.py. */
+        if (sqlite_unwritable(err, msg))
+            db->unwritable = ((err & 0xff) == 8 || strstr(msg, "readonly database"))
+                             ? SD_DB_READONLY : SD_DB_FULL;
+        switch (sqlite_unwritable(err, msg) ? 8 : (err & 0xff)) {
         case 8: case 10: case 11: case 13: case 14: case 26:
             /* READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB */
             sd_log(SD_LOG_MARK, SD_LOG_ERR, APR_EGENERAL, p,
@@ -426,6 +447,7 @@ apr_status_t sd_store_open(sd_db_t **pdb, const apr_dbd_driver_t *driver, apr_db
         apr_pool_userdata_setn(conn, CONN_KEY, NULL, conn_pool);
     }
     db->conn = conn;
+    if (conn->own) db->handle = conn->own;      /* the pooled handle was read-only */
     if (!conn->ready) {
         if (APR_SUCCESS != (rv = session_setup(db, p))) goto leave;
         conn->ready = 1;
@@ -460,16 +482,27 @@ static apr_status_t txn_begin(sd_db_t *db, apr_pool_t *p)
     return rv;
 }
 
+/* After a failed statement or COMMIT. SQLite may have rolled back already
+ * (a full disk, an I/O error) and then says "no transaction is active": the
+ * failure that matters was reported, so this one is quiet. */
+static void rollback(sd_db_t *db, apr_pool_t *p)
+{
+    int quiet = db->quiet;
+    db->quiet = 1;
+    raw_exec(db, "ROLLBACK", p);
+    db->quiet = quiet;
+}
+
 static apr_status_t txn_end(sd_db_t *db, apr_status_t rv, apr_pool_t *p)
 {
     if (db->in_txn) {
         if (rv == APR_SUCCESS) {
             db->committing = 1;
             rv = raw_exec(db, "COMMIT", p);
-            if (rv != APR_SUCCESS) raw_exec(db, "ROLLBACK", p);
+            if (rv != APR_SUCCESS) rollback(db, p);
         }
         else {
-            raw_exec(db, "ROLLBACK", p);
+            rollback(db, p);
         }
         db->in_txn = 0;
     }
@@ -480,12 +513,67 @@ static apr_status_t txn_end(sd_db_t *db, apr_status_t rv, apr_pool_t *p)
     return rv;
 }
 
+static apr_status_t own_close(void *data)
+{
+    sd_conn_t *conn = data;
+    if (conn->own) apr_dbd_close(conn->driver, conn->own);
+    conn->own = NULL;
+    return APR_SUCCESS;
+}
+
+/* SQLite opens a file it may not write read-only, and the connection stays
+ * read-only: a pooled connection opened while the file (or its -wal) was not
+ * writable refused every write until httpd restarted, even after the
+ * permissions were fixed (tests/integration/test_910_faults.py). mod_dbd
+ * cannot be told to drop it (the driver's check_conn looks at the handle
+ * only), so once the file is writable again we open it ourselves and use
+ * that handle for this pooled connection from then on. At most one attempt
+ * a second per connection. 1 when db->handle is a fresh, set-up handle. */
+static int sqlite_reopen(sd_db_t *db, apr_pool_t *p)
+{
+    sd_conn_t *conn = db->conn;
+    apr_time_t now = apr_time_now();
+    const char *file = NULL, *err = NULL;
+    apr_dbd_t *h = NULL;
+    sd_rows_t *rows;
+    int i, quiet = db->quiet;
+
+    if (db->kind != SD_DB_SQLITE || !conn || now < conn->reopen_after) return 0;
+    conn->reopen_after = now + apr_time_from_sec(1);
+    db->quiet = 1;
+    if (raw_select(&rows, db, "PRAGMA database_list", p) == APR_SUCCESS) {
+        for (i = 0; i < rows->nrows && rows->ncols >= 3; ++i)
+            if (rows->cell[i][1] && !strcmp(rows->cell[i][1], "main")) file = rows->cell[i][2];
+    }
+    db->quiet = quiet;
+    /* still not writable (or a memory database): nothing to gain yet */
+    if (!file || !*file || access(file, W_OK) != 0) return 0;
+    if (apr_dbd_open_ex(db->driver, conn->pool, file, &h, &err) != APR_SUCCESS || !h) {
+        sd_log(SD_LOG_MARK, SD_LOG_WARNING, APR_EGENERAL, p, SDLOGNO(00850)
+               "could not open the database again after it was read-only: %s",
+               err ? err : "no reason given");
+        return 0;
+    }
+    if (conn->own) apr_pool_cleanup_run(conn->pool, conn, own_close);
+    conn->driver = db->driver;
+    conn->own = h;
+    apr_pool_cleanup_register(conn->pool, conn, own_close, apr_pool_cleanup_null);
+    db->handle = h;
+    apr_hash_clear(conn->stmts);          /* statements of the old handle */
+    conn->ready = 0;
+    if (session_setup(db, p) != APR_SUCCESS) return 0;
+    conn->ready = 1;
+    sd_log(SD_LOG_MARK, SD_LOG_NOTICE, APR_SUCCESS, p, SDLOGNO(00851)
+           "database connection was read-only; opened the database again for writing");
+    return 1;
+}
+
 apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_pool_t *p)
 {
     apr_array_header_t *notes;
     apr_pool_t *attempt_pool;
     apr_status_t rv;
-    int attempt;
+    int attempt, reopened = 0;
 
     apr_pool_create(&attempt_pool, p);
     for (attempt = 0; ; ++attempt) {
@@ -511,6 +599,12 @@ apr_status_t sd_store_txn(sd_db_t *db, sd_store_txn_fn *fn, void *baton, apr_poo
             break;
         }
         db->quiet = 0;
+        if (rv == SD_EUNAVAILABLE && db->unwritable == SD_DB_READONLY && !reopened
+            && sqlite_reopen(db, p)) {
+            reopened = 1;
+            db->unwritable = 0;
+            continue;         /* a read-only connection refused it: nothing was written */
+        }
         if (rv != SD_EBUSY || attempt + 1 >= BUSY_ATTEMPTS) break;
         busy_pause(attempt);
     }

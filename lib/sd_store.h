@@ -31,6 +31,9 @@ typedef struct {
 
 typedef struct sd_db_t sd_db_t;
 
+#define SD_DB_READONLY 1
+#define SD_DB_FULL     2
+
 /* Called after a transaction committed, with the notes its last attempt left
  * (sd_store_note; pointers into that attempt's pool, which lives on in the
  * caller's pool). Never called for a rolled-back transaction. */
@@ -48,6 +51,8 @@ struct sd_db_t {
     int quiet;                /* errors are expected and retried: do not log */
     int committing;           /* COMMIT was sent: never retry the transaction */
     int stmts_reset;          /* the statement cache was dropped (schema change) */
+    int unwritable;           /* SQLite said SD_DB_READONLY or SD_DB_FULL (or an I/O
+                                 error): writes fail, reads may work */
     sd_store_commit_cb *on_commit;        /* NULL: no notes are kept */
     void *on_commit_baton;
     apr_array_header_t *notes;            /* const void *, of the running transaction */

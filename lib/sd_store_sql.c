@@ -208,7 +208,7 @@ const char *sd_store_sql(const char *label, int kind)
 
 /* Fragments of the ticket list (sd_desk composes them, caching each shape). */
 const char *const sd_sql_list_head =
-    "SELECT " SD_SQL_TICKET_COLS " FROM tickets WHERE tenant = %s";
+    "SELECT " SD_SQL_TICKET_SUMMARY_COLS " FROM tickets WHERE tenant = %s";
 static const char *const list_frag[SD_LF_COUNT] = {
     [SD_LF_REPORTER]     = " AND reporter = %s",
     [SD_LF_STATUS]       = " AND status = %s",

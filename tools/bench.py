@@ -1,47 +1,63 @@
 #!/usr/bin/python3
-"""`make bench`: wrk against the real server, with ratios to a static file.
+"""`make bench`, `make bench-scale`, `make bench-rss`: wrk against the real server.
 
-Starts slapd and httpd with build/mod_sdesk.so (and PostgreSQL for the pgsql
-backend) under one temporary directory via the integration-test harness,
-bulk-loads a realistic data set straight into the database, restarts httpd so
-every child loads its suggestion index from that data, then runs wrk against
-the API and against /static/1k.txt on the same httpd. The static file is the
-baseline: each API figure is also given as a ratio to the static req/s at the
-same concurrency (measured before and after the API runs, averaged), which
-holds far better on a noisy or shared machine than absolute numbers.
+Every mode starts slapd and httpd with build/mod_sdesk.so (and PostgreSQL for
+the pgsql backend) under one temporary directory via the integration-test
+harness, loads generated data straight into the database
+(tools/bench_data.py: the one generator and bulk loader), restarts httpd so
+every child loads its suggestion index from that data, and runs wrk. The
+static 1 KiB file served by the same httpd in the same run is the baseline:
+each API figure is also given as a ratio to the static req/s at the same
+concurrency (measured before and after the API runs, averaged), which holds
+far better on a noisy or shared machine than absolute numbers.
+
+Modes (first argument):
+  run     (default, `make bench`) scenarios list, get, create, comment,
+          suggest, known-issues and mixed (80% reads / 20% writes) at
+          concurrency 1 and 32; the table, then whether each target of
+          issue 8 is met (scale and RSS from the last bench-scale/bench-rss
+          run of the same backend, when there is one)
+  scale   (`make bench-scale`) list and get at BENCH_SCALE_SMALL (10,000) and
+          BENCH_SCALE_LARGE (1,000,000) tickets, the ratio of their latencies,
+          and the query plan of every statement on the large data set in
+          build/bench/plans-<backend>.txt; exits 1 when a plan scans a big
+          table without an index
+  rss     (`make bench-rss`) the mixed workload for BENCH_RSS_REQUESTS
+          (1,000,000) requests after BENCH_RSS_WARMUP (120) s of it, the
+          children's RSS (VmRSS, RssAnon) after warm-up, every
+          BENCH_RSS_CHUNK (60) s and at the end
+  plans   only the query plans (on BENCH_TICKETS tickets)
 
 Environment (make passes it through):
   BENCH_BACKEND   sqlite (default) or pgsql
-  BENCH_SECONDS   seconds per measured run (default 10; each run has a 2 s
-                  warm-up first, BENCH_WARMUP)
-  BENCH_TICKETS   tickets in tenant north-hospital (default 100000)
-  BENCH_KI        known issues (default 5000)
+  BENCH_SECONDS   seconds per measured run (default 10; each run has a
+                  BENCH_WARMUP (2 s) warm-up first)
+  BENCH_TICKETS   tickets (default 100000, all tenants; tools/bench_data.py)
+  BENCH_KI        known issues (default BENCH_TICKETS / 20)
+  BENCH_DATA      SQLite only: a database made by `make bench-data` to use
+                  (copied) instead of generating one
   BENCH_SERVERS, BENCH_THREADS   httpd processes and threads per process
-                  (default 2 x 32, MaxRequestWorkers 64, ServerLimit 2: one
-                  process per core of a 2-core machine for SQLite, and as
-                  many threads per child as wrk has connections: mpm_event
-                  closes every idle keep-alive connection of a child that has
-                  no idle worker left, which wrk reports as read errors and
-                  which happened with 2 x 24 when the connections landed
-                  unevenly on the two children)
+                  (default 2 x 32, MaxRequestWorkers 64: one process per core
+                  of a 2-core machine for SQLite, and as many threads per
+                  child as wrk has connections: mpm_event closes idle
+                  keep-alive connections of a child that has no idle worker
+                  left, which wrk reports as read errors)
   BENCH_ONLY      comma-separated scenario names to run (static always runs)
   BENCH_EXTRA_CONF  more httpd configuration (at the template's EXTRA_CONF)
   SDESK_KEEP=1    keep the temporary directory
 
-Results: the table on stdout and as markdown in build/bench/results.md.
+Results: the table on stdout and in build/bench/results-<backend>.md (and
+results.md); scale-<backend>.json, rss-<backend>.json, plans-<backend>.txt.
 Ctrl-C or SIGTERM stops everything by PID.
 """
 
 import base64
 import datetime
-import io
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,22 +66,39 @@ import urllib.parse
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+sys.path.insert(0, os.path.join(REPO, "tools"))
 import harness  # noqa: E402
+import bench_data  # noqa: E402
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, "") or default)
+
 
 BACKEND = os.environ.get("BENCH_BACKEND", "sqlite") or "sqlite"
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10") or 10)
-WARMUP = int(os.environ.get("BENCH_WARMUP", "2") or 2)
-N_TICKETS = int(os.environ.get("BENCH_TICKETS", "100000") or 100000)
-N_KI = int(os.environ.get("BENCH_KI", "5000") or 5000)
-N_SOUTH = int(os.environ.get("BENCH_SOUTH_TICKETS", "300") or 300)
-SERVERS = int(os.environ.get("BENCH_SERVERS", "2") or 2)
-THREADS = int(os.environ.get("BENCH_THREADS", "32") or 32)
+SECONDS = env_int("BENCH_SECONDS", 10)
+WARMUP = env_int("BENCH_WARMUP", 2)
+N_TICKETS = env_int("BENCH_TICKETS", 100000)
+N_KI = env_int("BENCH_KI", N_TICKETS // 20)
+SERVERS = env_int("BENCH_SERVERS", 2)
+THREADS = env_int("BENCH_THREADS", 32)
 ONLY = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+DATA = os.environ.get("BENCH_DATA", "")
+SCALE_SMALL = env_int("BENCH_SCALE_SMALL", 10000)
+SCALE_LARGE = env_int("BENCH_SCALE_LARGE", 1000000)
+RSS_REQUESTS = env_int("BENCH_RSS_REQUESTS", 1000000)
+RSS_CONNS = env_int("BENCH_RSS_CONNS", 32)
 OUT_DIR = os.path.join(REPO, "build", "bench")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
+NORTH = bench_data.NORTH
+API = "/sdesk/api/v1"
 
-NORTH, SOUTH = "north-hospital", "south-clinic"
-DAY = 86400
+# issue 8's targets
+T_READ_RATIO = 0.5
+T_CREATES = 1000.0
+T_READ_P99 = 10.0
+T_SCALE = 1.5
+T_RSS = 0.10
 
 
 class Stop(Exception):
@@ -80,518 +113,43 @@ def say(msg):
     print("bench: " + msg, flush=True)
 
 
-# ---- vocabulary -------------------------------------------------------------------
-
-WARDS = ["ward 3", "ward 5", "ward 7B", "ICU", "ER triage", "cardiology", "oncology day unit",
-         "maternity", "radiology reception", "outpatient clinic 2", "pharmacy", "lab reception",
-         "surgical ward 4", "pediatrics", "dialysis unit", "endoscopy", "admissions desk",
-         "neurology", "orthopedics", "blood bank"]
-WARDS_RU = ["приёмном отделении", "реанимации", "отделении кардиологии", "третьем отделении",
-            "хирургии", "лаборатории", "регистратуре", "педиатрии", "рентгенологии",
-            "аптеке", "поликлинике", "родильном отделении"]
-PRINTERS = ["Zebra ZD421", "Zebra GK420d", "HP LaserJet M404", "Brother QL-820NWB",
-            "Zebra ZD510 wristband printer", "Datamax label printer", "Kyocera ECOSYS M2540",
-            "HP LaserJet M507"]
-SCANNERS = ["Honeywell Xenon 1950g", "Zebra DS8178", "Zebra DS2208", "Fujitsu fi-7160",
-            "Honeywell Voyager 1470g"]
-APPS = ["EHR", "PACS viewer", "LIS", "RIS", "e-prescribing", "bed management",
-        "the order entry module", "the nursing documentation module", "Outlook", "Citrix",
-        "the theatre booking system", "the discharge module"]
-DEVICES = ["workstation on wheels", "ward PC", "thin client", "nurse station PC", "tablet",
-           "vital signs monitor", "infusion pump gateway", "medication cart"]
-ERRORS = ["error 0x80070005", "HTTP 500", "timeout after 30 seconds", "\"session expired\"",
-          "\"invalid credentials\"", "error 1326", "\"no printer selected\"",
-          "\"license not available\"", "a white screen", "\"connection refused\""]
-
-# (category, service, subject templates, description fragments)
-PROBLEMS_EN = [
-    ("device", "Printing", [
-        "{printer} not printing labels on {ward}",
-        "Label printer on {ward} prints blank labels",
-        "Printer not printing specimen labels",
-        "Labels come out shifted / cut off on {printer}",
-        "{printer} offline on {ward}",
-        "Printer on {ward} jams after every few labels",
-    ], [
-        "The label printer on {ward} stopped printing this morning.",
-        "Labels come out blank although the job shows as printed.",
-        "The {printer} shows a red light and does not print.",
-        "Specimen labels print with the barcode cut off, the lab cannot scan them.",
-        "We restarted the printer and changed the ribbon, no change.",
-    ]),
-    ("device", "Printing", [
-        "Wristband printer jams on {ward}",
-        "Cannot print wristband for admitted patient",
-        "Wristbands print without barcode",
-        "Wristband printer on {ward} prints faded text",
-    ], [
-        "The wristband printer jams on every second band.",
-        "Patient wristbands print without the barcode, nurses cannot scan them at the bedside.",
-        "We have to write wristbands by hand, this is a patient safety risk.",
-        "The wristband printer was replaced last week and prints faded text since.",
-    ]),
-    ("device", "Devices", [
-        "Barcode scanner on {ward} does not read wristbands",
-        "{scanner} not scanning",
-        "Scanner at {ward} not scanning documents into the chart",
-        "Handheld scanner does not pair with {device}",
-    ], [
-        "The barcode scanner beeps but nothing appears in {app}.",
-        "The {scanner} does not read patient wristbands, manual entry only.",
-        "Document scanning into the patient chart fails with {error}.",
-        "The scanner lost pairing after the Windows update.",
-    ]),
-    ("access", "Identity", [
-        "Cannot login to EHR",
-        "Cannot log in to {app} on {ward}",
-        "Account locked after password change",
-        "Password expired, cannot log in to {app}",
-        "Smart card login fails on {device}",
-        "No access to {app} after transfer to {ward}",
-        "New starter has no {app} account",
-    ], [
-        "I cannot log in to {app}, it says {error}.",
-        "My account was locked after I changed my password this morning.",
-        "Smart card login fails on the {device} on {ward}.",
-        "I moved to {ward} and cannot see my patients in {app}.",
-        "Password reset did not help, still {error}.",
-    ]),
-    ("outage", "PACS", [
-        "PACS images not loading",
-        "PACS viewer very slow on {ward}",
-        "CT images missing in PACS",
-        "Cannot open X-ray images from {app}",
-    ], [
-        "PACS images do not load, the viewer stays on a white screen.",
-        "Images from this morning's CT are not in PACS.",
-        "Opening a study takes more than two minutes on {ward}.",
-        "The radiologist cannot report, images fail with {error}.",
-    ]),
-    ("outage", "Network", [
-        "Network down on {ward}",
-        "Wi-Fi drops on {ward}",
-        "No network on {device} on {ward}",
-        "{app} very slow on {ward}",
-        "Citrix disconnects every few minutes",
-    ], [
-        "The whole of {ward} has no network since 7:30.",
-        "Wi-Fi keeps dropping, the {device} loses its session every few minutes.",
-        "{app} takes a minute to open a patient, other wards are fine.",
-        "Network cable unplugged message on the {device}.",
-    ]),
-    ("clinical-workflow", "EHR", [
-        "Lab results not showing in EHR",
-        "Medication order stuck in pending verification",
-        "Discharge summary will not sign",
-        "Allergies not shown on medication chart",
-        "Vital signs from monitor not transferred to EHR",
-        "Orders from {ward} not reaching pharmacy",
-    ], [
-        "Lab results for patients on {ward} do not appear in the EHR.",
-        "Medication orders stay in pending verification for hours.",
-        "The discharge summary cannot be signed, {error}.",
-        "Vital signs from the bedside monitor are not transferred to the chart.",
-        "The pharmacy does not receive orders from {ward}.",
-    ]),
-    ("bug", "EHR", [
-        "{app} crashes when opening patient chart",
-        "Error when saving vitals in {app}",
-        "{app} shows wrong patient age",
-        "Duplicate entries in the medication list",
-    ], [
-        "{app} crashes every time I open the patient chart.",
-        "Saving vital signs fails with {error}.",
-        "The medication list shows every entry twice.",
-        "Steps: open the patient, go to the chart, click vitals - it crashes.",
-    ]),
-    ("training", "EHR", [
-        "How to reprint a wristband",
-        "New staff on {ward} need {app} training",
-        "How do I add a co-signer in {app}",
-    ], [
-        "Could someone show the new nurses on {ward} how to use {app}?",
-        "I need to reprint a wristband but cannot find the option.",
-        "How do I add a co-signer to a note?",
-    ]),
-    ("configuration", "Printing", [
-        "Add new ward printer to {app}",
-        "Label template wrong size for specimen tubes",
-        "Default printer wrong on {device}",
-        "Map new {printer} for {ward}",
-    ], [
-        "We got a new {printer} on {ward}, please add it to {app}.",
-        "The specimen label template is too wide for the new tubes.",
-        "Every print from the {device} goes to the printer on another ward.",
-    ]),
-    ("access", "Email", [
-        "Forgot email password",
-        "Outlook keeps asking for password",
-        "Shared mailbox for {ward} not visible",
-    ], [
-        "Outlook keeps asking for my password since yesterday.",
-        "I cannot see the {ward} shared mailbox any more.",
-        "I forgot my email password and the self-service reset fails with {error}.",
-    ]),
-]
-
-PROBLEMS_RU = [
-    ("device", "Printing", [
-        "Принтер не печатает этикетки в {ward_ru}",
-        "Принтер не печатает",
-        "Принтер браслетов зажёвывает ленту",
-        "Этикетки печатаются пустыми",
-    ], [
-        "Принтер этикеток в {ward_ru} перестал печатать с утра.",
-        "Этикетки выходят пустыми, хотя задание печати проходит.",
-        "Браслеты пациентов печатаются без штрих-кода.",
-        "Перезагрузили принтер и заменили ленту, не помогло.",
-    ]),
-    ("device", "Devices", [
-        "Сканер штрих-кодов не читает браслеты",
-        "Не работает сканер в {ward_ru}",
-    ], [
-        "Сканер пищит, но в МИС ничего не появляется.",
-        "Сканер не читает браслеты пациентов, вводим вручную.",
-    ]),
-    ("access", "Identity", [
-        "Не могу войти в МИС",
-        "Учётная запись заблокирована",
-        "Забыл пароль от почты",
-        "Нет доступа к электронной медкарте",
-    ], [
-        "Не могу войти в МИС, пишет неверный пароль.",
-        "Учётную запись заблокировали после смены пароля.",
-        "После перевода в {ward_ru} не вижу своих пациентов.",
-    ]),
-    ("outage", "PACS", [
-        "Не открываются снимки в PACS",
-        "Медленно работает электронная медкарта",
-        "Нет сети в {ward_ru}",
-    ], [
-        "Снимки в PACS не загружаются, белый экран.",
-        "Электронная медкарта открывается по минуте.",
-        "Во всём отделении нет сети с половины восьмого.",
-    ]),
-    ("clinical-workflow", "EHR", [
-        "Не приходят результаты анализов",
-        "Назначения не уходят в аптеку",
-    ], [
-        "Результаты анализов пациентов не появляются в карте.",
-        "Аптека не получает назначения из {ward_ru}.",
-    ]),
-]
-
-TAILS_EN = [
-    "", "", " Urgent, the round starts at 9.", " Several colleagues have the same problem.",
-    " It worked yesterday.", " Happens on every workstation on the ward.",
-    " Please call me on extension {ext}.", " Screenshot attached earlier by a colleague.",
-]
-TAILS_RU = ["", "", " Срочно, обход в 9.", " У коллег то же самое.", " Вчера работало.",
-            " Позвоните, пожалуйста, на внутренний {ext}."]
-
-KI_PATTERNS = [
-    ("{printer} label printers print blank labels after driver update {ver}",
-     "Labels come out blank on {printer} printers; the print job completes. "
-     "Started after driver {ver} was deployed.",
-     "Print from the printer's web page once (Calibrate), or use the printer on the next ward "
-     "until the driver is rolled back.", ["device"], ["Printing"]),
-    ("Wristbands print without barcode on {printer}",
-     "Patient wristbands print with name and date of birth but no barcode.",
-     "Reprint from the admissions desk; hand-write the MRN only as a last resort.",
-     ["device", "clinical-workflow"], ["Printing"]),
-    ("EHR login fails with {error} on {ward}",
-     "Users cannot log in to the EHR; the login page shows {error}.",
-     "Log in through Citrix from another workstation; the identity team is working on it.",
-     ["access"], ["EHR", "Identity"]),
-    ("PACS images not loading in the viewer (build {ver})",
-     "Studies open with a white screen or take minutes to load.",
-     "Use the web viewer link in the radiology report.", ["outage"], ["PACS"]),
-    ("Wi-Fi drops on {ward} after access point firmware {ver}",
-     "Workstations on wheels lose their session every few minutes.",
-     "Dock the workstation or use the wired PCs at the nurse station.", ["outage"], ["Network"]),
-    ("{scanner} scanners do not read wristbands",
-     "Scanning a wristband beeps but nothing reaches the EHR.",
-     "Re-scan the configuration barcode from the scanner quick-start sheet.",
-     ["device"], ["Devices"]),
-    ("Lab results delayed in EHR (LIS interface {ver})",
-     "Results appear in the EHR up to two hours late.",
-     "Check results in the LIS web portal; critical values are phoned as usual.",
-     ["clinical-workflow"], ["LIS", "EHR"]),
-    ("Принтеры этикеток не печатают после обновления драйвера {ver}",
-     "Этикетки выходят пустыми на принтерах {printer}.",
-     "Печатайте на принтере соседнего отделения до отката драйвера.", ["device"], ["Printing"]),
-    ("Не удаётся войти в МИС: {error}",
-     "Пользователи не могут войти в МИС, на странице входа ошибка.",
-     "Входите через Citrix с другого рабочего места.", ["access"], ["EHR"]),
-]
-
-URGENCY = (["not-blocking"] * 45 + ["function-affected"] * 35 + ["job-stopped"] * 17
-           + ["patient-safety"] * 3)
-IMPACT = ["single"] * 70 + ["multiple"] * 25 + ["all"] * 5
-# DESIGN.md's default urgency x impact matrix (lib/sd_priority.c)
-PRIORITY = {
-    ("patient-safety", "single"): "critical", ("patient-safety", "multiple"): "critical",
-    ("patient-safety", "all"): "critical",
-    ("job-stopped", "single"): "high", ("job-stopped", "multiple"): "urgent",
-    ("job-stopped", "all"): "urgent",
-    ("function-affected", "single"): "high", ("function-affected", "multiple"): "high",
-    ("function-affected", "all"): "urgent",
-    ("not-blocking", "single"): "normal", ("not-blocking", "multiple"): "normal",
-    ("not-blocking", "all"): "normal",
-}
-PRIO_IDX = {"critical": 0, "urgent": 1, "high": 2, "normal": 3}
-# lib/sd_ticket.c defaults: response hours per tier; resolution minutes
-RESP_H = {1: 1, 2: 1, 3: 1}
-RES_MIN = {1: (30, 60, 240, 960), 2: (30, 60, 480, 2400), 3: (240, 480, 1440, 4800)}
-TIERS = [1] * 75 + [2] * 20 + [3] * 5
-AGENTS = {NORTH: ["nina", "tom", "tess"], SOUTH: ["sam"]}
-ENVIRONMENTS = ["production"] * 18 + ["test", "training"]
-
-TICKET_COLS = (
-    "tenant", "subject", "description", "category", "urgency", "impact", "priority", "status",
-    "tier", "environment", "service", "device_model", "cc", "context", "reporter",
-    "reporter_name", "reporter_email", "assignee", "created_at", "updated_at",
-    "tier_started_at", "response_due_at", "resolution_due_at", "first_response_at",
-    "responded_at", "resolved_at", "closed_at", "pending_since", "paused_seconds",
-    "sla_breached", "version")
-KI_COLS = ("tenant", "title", "symptoms", "workaround", "resolution", "status", "services",
-           "categories", "created_by", "created_at", "updated_at", "resolved_at", "version")
-COMMENT_COLS = ("tenant", "ticket_id", "author", "author_name", "body", "internal",
-                "created_at")
-
-DISPLAY = {"alice": "Alice Archer", "bob": "Bob Brown", "carol": "Carol Clark",
-           "dan": "Dan Dawson", "nina": "Nina Novak", "tom": "Tom Turner", "tess": "Tess Tate",
-           "sam": "Sam Stone"}
-
-
-def _fill(rng, s):
-    if "{" not in s:
-        return s
-    return s.format(ward=rng.choice(WARDS), ward_ru=rng.choice(WARDS_RU),
-                    printer=rng.choice(PRINTERS), scanner=rng.choice(SCANNERS),
-                    app=rng.choice(APPS), device=rng.choice(DEVICES), error=rng.choice(ERRORS),
-                    ext=rng.randint(2000, 7999), ver="%d.%d.%d" % (rng.randint(1, 9),
-                                                                   rng.randint(0, 20),
-                                                                   rng.randint(0, 99)))
-
-
-def gen_tickets(rng, n, tenant, now, reporters, alice_share=0.0):
-    """n ticket rows (tuples in TICKET_COLS order) over the last 3 years. About
-    10% are active (new/open/pending); resolved ones are younger than the
-    auto-close window, older ones are closed, and the SLA flags match the due
-    times, so the watchdog's scans find nothing to do during the run."""
-    rows = []
-    span = 3 * 365 * DAY
-    agents = AGENTS[tenant]
-    for _ in range(n):
-        ru = rng.random() < 0.12
-        cat, service, subjects, frags = rng.choice(PROBLEMS_RU if ru else PROBLEMS_EN)
-        subject = _fill(rng, rng.choice(subjects))
-        k = rng.randint(1, 3)
-        desc = " ".join(_fill(rng, f) for f in rng.sample(frags, min(k, len(frags))))
-        desc += _fill(rng, rng.choice(TAILS_RU if ru else TAILS_EN))
-        urg, imp = rng.choice(URGENCY), rng.choice(IMPACT)
-        prio = PRIORITY[(urg, imp)]
-        tier = rng.choice(TIERS)
-        if alice_share and rng.random() < alice_share:
-            rep, name = "alice", "Alice Archer"
-        else:
-            rep = rng.choice(reporters)
-            name = DISPLAY.get(rep) or "User %s" % rep[1:]
-        email = "%s@%s.example" % (rep, tenant)
-        x = rng.random()
-        active = x < 0.10
-        if active:
-            status = "new" if x < 0.03 else ("open" if x < 0.08 else "pending")
-            if rng.random() < 0.7:
-                created = now - rng.randint(600, 30 * DAY)
-            else:
-                created = now - rng.randint(30 * DAY, span)
-        else:
-            created = now - rng.randint(DAY, span)
-        tier_started = created if tier == 1 else min(now - 60, created + rng.randint(600, 2 * DAY))
-        resp_due = created + RESP_H[tier] * 3600
-        res_due = tier_started + RES_MIN[tier][PRIO_IDX[prio]] * 60
-        first = resolved = closed = pending = None
-        assignee = None
-        if not active or status != "new":
-            first = min(now - 30, created + rng.randint(120, 4 * 3600))
-            assignee = rng.choice(agents)
-        if active:
-            updated = min(now - 10, (first or created) + rng.randint(0, 2 * DAY))
-            if status == "pending":
-                pending = updated
-        else:
-            resolved = min(now - 3600, first + rng.randint(600, 5 * DAY))
-            if resolved >= now - 6 * DAY:
-                status = "resolved"
-                updated = resolved
-            else:
-                status = "closed"
-                closed = min(now - 60, resolved + 7 * DAY)
-                updated = closed
-        breached = 0
-        if (first is None and resp_due < now) or (first is not None and first > resp_due):
-            breached |= 1
-        end = resolved if resolved is not None else now
-        if res_due < end:
-            breached |= 2
-        rows.append((
-            tenant, subject, desc, cat, urg, imp, prio, status, tier,
-            rng.choice(ENVIRONMENTS), service,
-            rng.choice(PRINTERS) if service == "Printing" and rng.random() < 0.5 else None,
-            "[]", "{}", rep, name, email, assignee, created, updated, tier_started,
-            resp_due, res_due, first, first, resolved, closed, pending, 0, breached,
-            rng.randint(1, 6)))
-    return rows
-
-
-def gen_known_issues(rng, n, now):
-    """n known issues: mostly north-hospital's own, ~2% global, ~3% south-clinic;
-    30% active, 10% monitoring, 60% resolved."""
-    rows = []
-    span = 3 * 365 * DAY
-    for i in range(n):
-        r = rng.random()
-        tenant = "" if (r < 0.02 or i < 3) else (SOUTH if r < 0.05 else NORTH)
-        title, symptoms, workaround, cats, services = rng.choice(KI_PATTERNS)
-        created = now - rng.randint(3600, span)
-        s = rng.random()
-        status = "active" if s < 0.3 else ("monitoring" if s < 0.4 else "resolved")
-        resolved_at = resolution = None
-        updated = min(now - 60, created + rng.randint(60, 3 * DAY))
-        if status == "resolved":
-            resolved_at = updated
-            resolution = "Fixed by the vendor; see the change record."
-        rows.append((tenant, _fill(rng, title), _fill(rng, symptoms), _fill(rng, workaround),
-                     resolution, status, json.dumps(services), json.dumps(cats),
-                     rng.choice(["tom", "tess", "ada"]), created, updated, resolved_at,
-                     rng.randint(1, 3)))
-    return rows
-
-
-def gen_feature_ticket(now):
-    """The ticket the 'get one ticket' scenario reads (alice's, open, tier 2)."""
-    created = now - 3 * DAY
-    return (NORTH, "Label printer on ward 3 prints blank labels",
-            "Since the 8:00 restart every label from the Zebra ZD421 on ward 3 comes out blank. "
-            "The print job shows as completed in the EHR. We swapped the ribbon and the "
-            "labels, no change. Specimen collection is delayed.",
-            "device", "job-stopped", "multiple", "urgent", "open", 2, "production", "Printing",
-            "Zebra ZD421", "[]", "{}", "alice", "Alice Archer", "alice@north-hospital.example",
-            "tom", created, now - 600, created + 1800, created + 3600, created + 1800 + 3600,
-            created + 900, created + 900, None, None, None, 0, 2, 12)
-
-
-def gen_comments(rng, ticket_id, now):
-    texts = [
-        ("alice", 0, "Still blank this morning, we are writing labels by hand."),
-        ("nina", 0, "Thanks, I have asked the ward to use the printer in the corridor meanwhile."),
-        ("nina", 1, "Driver 5.1.18 was pushed to ward 3 last night, probably related."),
-        ("tom", 0, "Could you print the configuration label (hold the feed button 2 s)?"),
-        ("alice", 0, "Done, the configuration label is also blank."),
-        ("tom", 1, "Same symptom as the known issue on ZD421; checking the rollback."),
-        ("tom", 0, "I rolled back the driver on the ward 3 print server. Please try again."),
-        ("alice", 0, "Labels print again, but the barcode is cut off on the right."),
-        ("tom", 0, "Adjusted the label width in the template. Does it look right now?"),
-        ("alice", 0, "Yes, all good now, thank you!"),
-    ]
-    t0 = now - 3 * DAY + 1800
-    return [(NORTH, ticket_id, a, DISPLAY[a], body, internal, t0 + i * 3 * 3600)
-            for i, (a, internal, body) in enumerate(texts)]
-
-
-# ---- loading ------------------------------------------------------------------
-
-def _ins(table, cols):
-    return "INSERT INTO %s (%s) VALUES (%s)" % (table, ", ".join(cols),
-                                               ", ".join("?" * len(cols)))
-
-
-def _copy_text(rows):
-    def cell(v):
-        if v is None:
-            return "\\N"
-        s = str(v)
-        return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    buf = io.StringIO()
-    for r in rows:
-        buf.write("\t".join(cell(v) for v in r))
-        buf.write("\n")
-    buf.seek(0)
-    return buf
-
-
-def load(desk, ki, north, south, feature, now, rng):
-    """Bulk insert; returns the id of the feature ticket."""
-    if desk.backend == "sqlite":
-        conn = sqlite3.connect(desk.httpd.sqlite_db, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_ins("known_issues", KI_COLS), ki)
-            conn.executemany(_ins("tickets", TICKET_COLS), north)
-            conn.executemany(_ins("tickets", TICKET_COLS), south)
-            fid = conn.execute(_ins("tickets", TICKET_COLS), feature).lastrowid
-            conn.executemany(_ins("comments", COMMENT_COLS), gen_comments(rng, fid, now))
-            conn.execute("COMMIT")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            conn.close()
-        return fid
-    conn = desk.pg.connect()
-    try:
-        conn.autocommit = False
-        cur = conn.cursor()
-        cur.copy_expert("COPY known_issues (%s) FROM STDIN" % ", ".join(KI_COLS), _copy_text(ki))
-        cur.copy_expert("COPY tickets (%s) FROM STDIN" % ", ".join(TICKET_COLS),
-                        _copy_text(north + south))
-        cur.execute("INSERT INTO tickets (%s) VALUES (%s) RETURNING id"
-                    % (", ".join(TICKET_COLS), ", ".join(["%s"] * len(TICKET_COLS))), feature)
-        fid = cur.fetchone()[0]
-        cur.executemany("INSERT INTO comments (%s) VALUES (%s)"
-                        % (", ".join(COMMENT_COLS), ", ".join(["%s"] * len(COMMENT_COLS))),
-                        gen_comments(rng, fid, now))
-        conn.commit()
-        conn.autocommit = True
-        cur.execute("ANALYZE")      # what autovacuum does shortly after a bulk load
-    finally:
-        conn.close()
-    return fid
-
-
-def schema_ready(desk, want):
-    try:
-        rows = desk.db_query("SELECT MAX(version) FROM schema_version")
-        return bool(rows and rows[0][0] is not None and rows[0][0] >= want)
-    except Exception:
-        return False
-
-
-def fix_sqlite_owner(desk):
-    """Files we (root) may have created next to the database go back to www-data."""
-    if desk.backend == "sqlite":
-        harness.chown(os.path.dirname(desk.httpd.sqlite_db), harness.HTTPD_USER,
-                      harness.HTTPD_GROUP, recursive=True)
-
-
 # ---- measuring --------------------------------------------------------------------
 
 def children_rss(desk):
-    """(number of httpd children, sum of their VmRSS in KiB)."""
+    """(number of httpd children, sum of their VmRSS in KiB, sum of RssAnon)."""
     pid = desk.httpd.pid
     kids = harness.child_pids(pid) if pid else []
-    total = 0
+    total = anon = 0
     for k in kids:
         try:
             with open("/proc/%d/status" % k) as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
                         total += int(line.split()[1])
+                    elif line.startswith("RssAnon:"):
+                        anon += int(line.split()[1])
         except OSError:
             pass
-    return len(kids), total
+    return len(kids), total, anon
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def httpd_cpu(desk):
+    """CPU seconds (user + system) the httpd parent and children have used:
+    its growth per request is the server's cost of a request, which holds on
+    a machine shared with other work far better than requests per second."""
+    pid = desk.httpd.pid
+    total = 0
+    for k in ([pid] + harness.child_pids(pid)) if pid else []:
+        try:
+            with open("/proc/%d/stat" % k) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
 
 
 LUA_DONE = r"""
@@ -602,35 +160,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
-
-
-def lua_rotate(method, paths, bodies=None, ctype=None):
-    """Lua that sends pre-built requests in turn (paths or bodies rotate)."""
-    items = []
-    if bodies:
-        for b in bodies:
-            items.append((paths[0], b))
-    else:
-        items = [(p, None) for p in paths]
-    lines = ["local items = {"]
-    for p, b in items:
-        lines.append("  {%s, %s}," % (lua_str(p), lua_str(b) if b is not None else "nil"))
-    lines.append("}")
-    lines.append("local reqs = {}")
-    lines.append("local n = 0")
-    lines.append("init = function(args)")
-    if ctype:
-        lines.append("  wrk.headers[\"Content-Type\"] = %s" % lua_str(ctype))
-    lines.append("  for i, it in ipairs(items) do")
-    lines.append("    reqs[i] = wrk.format(%s, it[1], nil, it[2])" % lua_str(method))
-    lines.append("  end")
-    lines.append("  n = math.random(#reqs) - 1")
-    lines.append("end")
-    lines.append("request = function()")
-    lines.append("  n = n % #reqs + 1")
-    lines.append("  return reqs[n]")
-    lines.append("end")
-    return "\n".join(lines) + "\n"
 
 
 def lua_str(s):
@@ -647,6 +176,107 @@ def lua_str(s):
     return "".join(out)
 
 
+def lua_rotate(method, paths, bodies=None, ctype=None):
+    """Lua that sends pre-built requests in turn (paths or bodies rotate)."""
+    if bodies:
+        items = [(p, b) for p in paths for b in bodies]
+    else:
+        items = [(p, None) for p in paths]
+    lines = ["local items = {"]
+    for p, b in items:
+        lines.append("  {%s, %s}," % (lua_str(p), lua_str(b) if b is not None else "nil"))
+    lines += ["}", "local reqs = {}", "local n = 0", "init = function(args)"]
+    if ctype:
+        lines.append("  wrk.headers[\"Content-Type\"] = %s" % lua_str(ctype))
+    lines += ["  for i, it in ipairs(items) do",
+              "    reqs[i] = wrk.format(%s, it[1], nil, it[2])" % lua_str(method),
+              "  end",
+              "  n = math.random(#reqs) - 1",
+              "end",
+              "request = function()",
+              "  n = n % #reqs + 1",
+              "  return reqs[n]",
+              "end"]
+    return "\n".join(lines) + "\n"
+
+
+def lua_mixed(info):
+    """80% reads (list, get, suggest, known issues: 2 each in 10), 20% writes
+    in turn: create a ticket (alice), comment on the newest ticket this
+    connection created (alice), resolve the oldest one it created (agent
+    tom). Each ticket so lives a short life with one comment, and the set of
+    open tickets (and so the suggestion index) stays the size it was, as on
+    a real desk; no ticket grows without bound over a long run."""
+    alice, tom = "Basic " + basic("alice"), "Basic " + basic("tom")
+    reads = [API + "/tickets?limit=25", "%s/tickets/%d" % (API, info.fid),
+             API + "/known-issues?status=active"]
+    sugg = ["%s/suggest?q=%s" % (API, urllib.parse.quote(q)) for q in SUGGEST_QUERIES]
+    creates = [json.dumps(b, ensure_ascii=False) for b in CREATE_BODIES]
+    targets = info.alice_active[-50:] or [info.fid]
+    L = ["local alice, tom = %s, %s" % (lua_str(alice), lua_str(tom)),
+         "local reads = {"]
+    L += ["  %s," % lua_str(p) for p in reads]
+    L += ["}", "local sugg = {"]
+    L += ["  %s," % lua_str(p) for p in sugg]
+    L += ["}", "local creates = {"]
+    L += ["  %s," % lua_str(b) for b in creates]
+    L += ["}", "local targets = {" + ", ".join(str(t) for t in targets) + "}",
+          "local R, S, C, M = {}, {}, {}, {}",
+          "local ids = {}",
+          "local n, k, s, c, m = 0, 0, 0, 0, 0",
+          "init = function(args)",
+          "  for i, p in ipairs(reads) do R[i] = wrk.format('GET', p, {Authorization = alice}) end",
+          "  for i, p in ipairs(sugg) do S[i] = wrk.format('GET', p, {Authorization = alice}) end",
+          "  for i, b in ipairs(creates) do",
+          "    C[i] = wrk.format('POST', %s, {Authorization = alice,"
+          " ['Content-Type'] = 'application/json'}, b)" % lua_str(API + "/tickets"),
+          "  end",
+          "  for i, t in ipairs(targets) do",
+          "    M[i] = wrk.format('POST', %s .. t .. '/comments', {Authorization = alice,"
+          " ['Content-Type'] = 'application/json'}, '{\"body\": \"Any news? Still the same"
+          " here.\"}')" % lua_str(API + "/tickets/"),
+          "  end",
+          "  n = math.random(10) - 1",
+          "  k = math.random(#R) - 1",
+          "  m = math.random(#M) - 1",
+          "end",
+          "request = function()",
+          "  n = n + 1",
+          "  if n % 5 ~= 0 then",
+          "    k = k + 1",
+          "    local j = k % 4",
+          "    if j == 2 then s = s + 1; return S[s % #S + 1] end",
+          "    if j == 3 then return R[3] end",
+          "    return R[j + 1]",
+          "  end",
+          "  local w = (n / 5) % 3",
+          "  if w == 0 and #ids > 1 then",
+          "    return wrk.format('PATCH', %s .. table.remove(ids, 1), {Authorization = tom,"
+          " ['Content-Type'] = 'application/json'}, '{\"status\": \"resolved\"}')"
+          % lua_str(API + "/tickets/"),
+          "  elseif w == 1 and #ids > 0 then",
+          "    return wrk.format('POST', %s .. ids[#ids] .. '/comments', {Authorization = alice,"
+          " ['Content-Type'] = 'application/json'}, %s)"
+          % (lua_str(API + "/tickets/"), lua_str(json.dumps(COMMENT_BODY))),
+          "  elseif w == 1 then",
+          "    m = m + 1",
+          "    return M[m % #M + 1]",
+          "  end",
+          "  c = c + 1",
+          "  return C[c % #C + 1]",
+          "end",
+          "response = function(status, headers, body)",
+          "  if status == 201 then",
+          "    local loc = headers['Location']",
+          "    if loc then",
+          "      local id = string.match(loc, '/tickets/(%d+)$')",
+          "      if id and #ids < 1000 then ids[#ids + 1] = id end",
+          "    end",
+          "  end",
+          "end"]
+    return "\n".join(L) + "\n"
+
+
 class Runner:
     def __init__(self, desk, workdir):
         self.desk = desk
@@ -656,7 +286,7 @@ class Runner:
 
     def wrk(self, url, conns, seconds, auth, lua=""):
         self._n += 1
-        script = os.path.join(self.workdir, "wrk-%02d.lua" % self._n)
+        script = os.path.join(self.workdir, "wrk-%03d.lua" % self._n)
         with open(script, "w") as f:
             f.write(lua + LUA_DONE)
         threads = max(1, min(2, conns))
@@ -689,6 +319,24 @@ class Runner:
         res["output"] = out
         return res
 
+    def measure(self, label, path, user, c, lua="", seconds=None, warmup=None, quiet=False):
+        url = self.desk.url + path
+        warmup = WARMUP if warmup is None else warmup
+        if warmup:
+            self.wrk(url, c, warmup, basic(user), lua)
+        cpu0 = httpd_cpu(self.desk)
+        res = self.wrk(url, c, seconds or SECONDS, basic(user), lua)
+        cpu = httpd_cpu(self.desk) - cpu0
+        res["cpu_us"] = 1e6 * cpu / res["requests"] if res["requests"] else 0.0
+        res.update(label=label, c=c, path=path, user=user)
+        res["errs"] = {k: v for k, v in res["errors"].items() if v}
+        if not quiet:
+            say("%-40s c=%-2d %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  httpd %5.0f us/req"
+                "  non-2xx %d%s"
+                % (label, c, res["rps"], res["p50"], res["p99"], res["cpu_us"], res["non2xx"],
+                   ("  socket errors %s" % res["errs"]) if res["errs"] else ""))
+        return res
+
     def stop(self):
         p = self.proc
         if p is not None and p.poll() is None:
@@ -719,33 +367,42 @@ CREATE_BODIES = [
      "category": "outage", "urgency": "job-stopped", "impact": "multiple",
      "service": "PACS", "environment": "production"},
 ]
+COMMENT_BODY = {"body": "Any news? The ward is still waiting for this."}
+
+READS = ("list", "get", "suggest")
 
 
-def scenarios(fid):
-    api = "/sdesk/api/v1"
-    q = ["%s/suggest?q=%s" % (api, urllib.parse.quote(s)) for s in SUGGEST_QUERIES]
+def scenarios(info):
+    """(name, label, path, user, lua, expected status, check body)."""
+    q = ["%s/suggest?q=%s" % (API, urllib.parse.quote(s)) for s in SUGGEST_QUERIES]
     bodies = [json.dumps(b, ensure_ascii=False) for b in CREATE_BODIES]
-    # name, label, path (for a check request), user, concurrencies, lua, expected status
+    targets = ["%s/tickets/%d/comments" % (API, t) for t in (info.alice_active[-200:]
+                                                            or [info.fid])]
     return [
-        ("list", "GET /tickets?limit=25 (alice's)", api + "/tickets?limit=25", "alice",
-         (1, 32), "", 200),
-        ("get", "GET /tickets/{id} (10 comments, tom)", "%s/tickets/%d" % (api, fid), "tom",
-         (1, 32), "", 200),
-        ("suggest", "GET /suggest?q= (10 queries)", q[0], "alice", (1, 16, 32),
-         lua_rotate("GET", q), 200),
-        ("known-issues", "GET /known-issues?status=active", api + "/known-issues?status=active",
-         "alice", (1, 32), "", 200),
-        # last: it writes, so the reads above see the loaded data set only
-        ("create", "POST /tickets (create)", api + "/tickets", "alice", (1, 32),
-         lua_rotate("POST", [api + "/tickets"], bodies, "application/json"), 201),
+        ("list", "GET /tickets?limit=25 (alice's)", API + "/tickets?limit=25", "alice",
+         "", 200, None),
+        ("get", "GET /tickets/{id} (10 comments, tom)", "%s/tickets/%d" % (API, info.fid),
+         "tom", "", 200, None),
+        ("suggest", "GET /suggest?q= (10 queries)", q[0], "alice", lua_rotate("GET", q), 200,
+         None),
+        ("known-issues", "GET /known-issues?status=active", API + "/known-issues?status=active",
+         "alice", "", 200, None),
+        # the writes come after the reads, so those see the loaded data set only
+        ("create", "POST /tickets (create)", API + "/tickets", "alice",
+         lua_rotate("POST", [API + "/tickets"], bodies, "application/json"), 201,
+         CREATE_BODIES[0]),
+        ("comment", "POST /tickets/{id}/comments", targets[0], "alice",
+         lua_rotate("POST", targets, [json.dumps(COMMENT_BODY)], "application/json"), 201,
+         COMMENT_BODY),
+        ("mixed", "mixed 80% reads / 20% writes", API + "/tickets?limit=25", "alice",
+         lua_mixed(info), 200, None),
     ]
 
 
 def check_once(desk, path, user, expect, body=None):
     s = desk.client(user)
     url = desk.url + path
-    r = (s.post(url, data=body.encode(), headers={"Content-Type": "application/json"})
-         if body else s.get(url))
+    r = s.post(url, json=body) if body else s.get(url)
     if r.status_code != expect:
         raise harness.HarnessError("%s %s as %s: %d (expected %d)\n%s"
                                    % ("POST" if body else "GET", path, user, r.status_code,
@@ -769,12 +426,14 @@ def cpu_model():
 
 
 def fmt_table(rows, markdown=False):
-    head = ["scenario", "c", "req/s", "p50 ms", "p99 ms", "ratio", "non-2xx", "sock err"]
+    head = ["scenario", "c", "req/s", "p50 ms", "p99 ms", "ratio", "httpd CPU us/req",
+            "non-2xx", "sock err"]
     body = []
     for r in rows:
         body.append([r["label"], str(r["c"]), "%.0f" % r["rps"], "%.2f" % r["p50"],
-                     "%.2f" % r["p99"], "%.3f" % r["ratio"] if r["ratio"] is not None else "-",
-                     str(r["non2xx"]), str(sum(r["errs"].values()))])
+                     "%.2f" % r["p99"], "%.3f" % r["ratio"] if r.get("ratio") is not None
+                     else "-", "%.0f" % r.get("cpu_us", 0), str(r["non2xx"]),
+                     str(sum(r["errs"].values()))])
     if markdown:
         out = ["| " + " | ".join(head) + " |",
                "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
@@ -786,9 +445,640 @@ def fmt_table(rows, markdown=False):
     return "\n".join([line(head), line(["-" * x for x in w])] + [line(b) for b in body])
 
 
+def load_json(name):
+    try:
+        with open(os.path.join(OUT_DIR, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def save_json(name, obj):
+    os.makedirs(OUT_DIR, exist_ok=True)
+    with open(os.path.join(OUT_DIR, name), "w") as f:
+        json.dump(obj, f, indent=1)
+
+
+def now_utc():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ---- query plans ------------------------------------------------------------------
+
+BIG = ("tickets", "comments", "ticket_events")
+SQLDUMP = os.path.join(REPO, "build", "sd_sqldump")
+
+
+def statements(backend):
+    """[(name, sql)] of every statement (build/sd_sqldump), inserts left out."""
+    if not os.path.exists(SQLDUMP):
+        subprocess.run(["make", "-s", "-C", REPO, "build/sd_sqldump"], check=True)
+    out = subprocess.run([SQLDUMP, backend], check=True, stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    res = []
+    for line in out.splitlines():
+        name, sql = line.split("\t", 1)
+        if not sql.lstrip().upper().startswith("INSERT"):
+            res.append((name, sql))
+    return res
+
+
+# A value for each parameter of a statement, chosen by what stands before it
+# (PostgreSQL plans with the values, as the module's unnamed statements do).
+PARAM_CONTEXT = [
+    (r"tenant (?:=|IN \()\s*$", "'north-hospital'"),
+    (r"reporter = $", "'alice'"),
+    (r"assignee = $", "'tom'"),
+    (r"ticket_id = $", "'{fid}'"),
+    (r"(?:k\.)?id = $", "'{fid}'"),
+    (r"id IN \((?:%s, )*$", "'{fid}'"),
+    (r"tier IN \((?:%s, )*$", "'2'"),
+    (r"LIMIT $", "'26'"),
+    (r"CAST\($", "'{now}'"),
+    (r"k\.status = $", "'active'"),
+    (r"status = $", "'open'"),
+    (r"priority = $", "'high'"),
+    (r"category = $", "'device'"),
+    (r"tier = $", "'2'"),
+    (r"plainto_tsquery\('simple', $", "'printer labels'"),
+    (r"MATCH $", "'\"printer\" \"labels\"'"),
+    (r"id < $", "'{fid}'"),
+    (r"id > $", "'{fid}'"),
+    (r"seq = $", "'0'"),
+    (r"sha256 = $", "'00'"),
+]
+
+
+def literalize(sql, fid, now, values=None):
+    """sql with each parameter replaced by a quoted sample value; with a
+    list as values, by "?" and the values (unquoted) appended to it."""
+    out, pos = [], 0
+    for m in re.finditer(r"%s|%pDb", sql):
+        before = sql[max(0, m.start() - 60):m.start()]
+        val = "'1'"
+        for pat, v in PARAM_CONTEXT:
+            if re.search(pat, before):
+                val = v
+                break
+        val = val.format(fid=fid, now=now)
+        out.append(sql[pos:m.start()])
+        if values is None:
+            out.append(val)
+        else:
+            out.append("?")
+            values.append(val[1:-1].replace("''", "'"))
+        pos = m.end()
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+def full_scans(backend, plan_lines):
+    """Lines of a plan that read a big table without an index."""
+    bad = []
+    for line in plan_lines:
+        if line.startswith("(cannot explain"):
+            bad.append(line)
+        elif backend == "sqlite":
+            m = re.search(r"\bSCAN (\w+)(?: AS \w+)?(.*)$", line)
+            if m and m.group(1) in BIG + ("t",) and "USING" not in m.group(2):
+                bad.append(line.strip())
+        else:
+            m = re.search(r"Seq Scan on (\w+)", line)
+            if m and m.group(1) in BIG:
+                bad.append(line.strip())
+    return bad
+
+
+def explain_all(desk, fid, path):
+    """EXPLAIN [QUERY PLAN] of every statement into path; returns the
+    offenders [(name, lines)]."""
+    now = int(time.time())
+    stmts = statements(desk.backend)
+    out, offenders = [], []
+    if desk.backend == "sqlite":
+        import sqlite3
+        conn = sqlite3.connect("file:%s?mode=ro" % desk.httpd.sqlite_db, uri=True)
+
+        def plan(sql):
+            values = []
+            q = literalize(sql, fid, now, values)
+            rows = conn.execute("EXPLAIN QUERY PLAN " + q, values).fetchall()
+            depth = {0: 0}
+            lines = []
+            for node, parent, _, detail in rows:
+                depth[node] = depth.get(parent, 0) + 1
+                lines.append("  " * depth[node] + detail)
+            return lines
+    else:
+        conn = desk.pg.connect()
+        cur = conn.cursor()
+
+        def plan(sql):
+            cur.execute("EXPLAIN " + literalize(sql, fid, now).replace("%", "%%"))
+            return ["  " + r[0] for r in cur.fetchall()]
+    try:
+        for name, sql in stmts:
+            try:
+                lines = plan(sql)
+            except Exception as e:      # a statement the tool cannot plan: say so
+                lines = ["(cannot explain: %s)" % str(e).strip()]
+                if desk.backend == "pgsql":
+                    conn.rollback()
+            bad = full_scans(desk.backend, lines)
+            if bad:
+                offenders.append((name, bad))
+            out.append("-- %s%s\n%s\n%s\n" % (name, "   <-- FULL SCAN" if bad else "",
+                                               sql, "\n".join(lines)))
+    finally:
+        conn.close()
+    head = ("query plans of every statement of lib/sd_store_sql.c (tools/sd_sqldump.c), "
+            "%s, %s\n%s\n\n" % (desk.backend, now_utc(),
+                                "no full scan of %s" % "/".join(BIG) if not offenders else
+                                "FULL SCANS: %s" % ", ".join(n for n, _ in offenders)))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(head + "\n".join(out))
+    return offenders
+
+
+# ---- the stack --------------------------------------------------------------------
+
+class Stack:
+    """slapd (shared) + httpd (+ PostgreSQL) with n generated tickets."""
+
+    def __init__(self, root, slapd, name=None):
+        self.root = os.path.join(root, name or BACKEND)
+        self.slapd = slapd
+        extra = ("# bench: no per-request info/debug logging; no spare-thread\n"
+                 "# warnings at full load (the template sets MinSpareThreads to a whole child)\n"
+                 "LogLevel warn sdesk:warn\nMinSpareThreads %d\nMaxSpareThreads %d\n"
+                 % (max(1, THREADS // 4), SERVERS * THREADS))
+        extra += os.environ.get("BENCH_EXTRA_CONF", "")
+        self.desk = harness.Desk(self.root, BACKEND, slapd, extra_conf=extra,
+                                 start_servers=SERVERS, threads_per_child=THREADS,
+                                 max_request_workers=SERVERS * THREADS)
+        self.info = None
+        self.rss_empty = self.rss_loaded = None
+        self.t_load = 0.0
+        self.log_off = 0
+
+    def start(self, n, n_ki):
+        desk = self.desk
+        say("starting %shttpd (%s, %d processes x %d threads) in %s"
+            % ("PostgreSQL, " if BACKEND == "pgsql" else "", BACKEND, SERVERS, THREADS,
+               self.root))
+        desk.start()
+        for line in desk.startup_problems:
+            say("httpd logged at startup: " + line)
+        # the module's migrations (BENCH_SCHEMA: an older build, for comparisons)
+        want = env_int("BENCH_SCHEMA", len(bench_data.migrations("sqlite3")))
+        harness.wait_until(lambda: schema_ready(desk, want), 60, "schema version %d" % want,
+                           interval=0.2)
+        self.rss_empty = children_rss(desk)
+        desk.httpd.stop()
+        t0 = time.monotonic()
+        if DATA and BACKEND == "sqlite":
+            db = desk.httpd.sqlite_db
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(db + suffix):
+                    os.unlink(db + suffix)
+            shutil.copyfile(DATA, db)
+            self.info = info_from_db(desk)
+        elif BACKEND == "sqlite":
+            self.info = bench_data.load_sqlite(desk.httpd.sqlite_db, n, n_ki=n_ki,
+                                               log=lambda m: say("loading: " + m))
+        else:
+            conn = desk.pg.connect()
+            try:
+                self.info = bench_data.load_pgsql(conn, n, n_ki=n_ki,
+                                                  log=lambda m: say("loading: " + m))
+            finally:
+                conn.close()
+        self.t_load = time.monotonic() - t0
+        fix_sqlite_owner(desk)
+        say("loaded in %.1f s: %s" % (self.t_load, self.info.summary()))
+        # httpd again: every child loads its suggestion index at start
+        self.log_off = desk.httpd.log_size()
+        t0 = time.monotonic()
+        desk.httpd.start()
+        harness.wait_until(lambda: children_rss(desk)[0] >= SERVERS, 120,
+                           "%d httpd children" % SERVERS, interval=0.2)
+        for _ in range(4 * SERVERS):        # fresh connections: reach every child
+            r = check_once(desk, API + "/suggest?q=printer", "alice", 200)
+            if not r.json().get("known_issues") and not r.json().get("similar_tickets"):
+                raise harness.HarnessError("/suggest?q=printer found nothing: " + r.text[:500])
+        say("httpd restarted, suggestion index answering after %.1f s" % (time.monotonic() - t0))
+        self.rss_loaded = children_rss(desk)
+        return self.info
+
+    def bad_log(self):
+        return harness.bad_log_lines(self.desk.httpd.read_log(self.log_off))
+
+    def stop(self):
+        self.desk.stop()
+
+
+def info_from_db(desk):
+    """Info of a database made by `make bench-data` (BENCH_DATA)."""
+    q = desk.db_query
+    info = bench_data.Info()
+    info.tickets = q("SELECT COUNT(*) FROM tickets")[0][0]
+    info.comments = q("SELECT COUNT(*) FROM comments")[0][0]
+    info.events = q("SELECT COUNT(*) FROM ticket_events")[0][0]
+    info.stints = q("SELECT COUNT(*) FROM ticket_tiers")[0][0]
+    info.ki = q("SELECT COUNT(*) FROM known_issues")[0][0]
+    info.ki_live = q("SELECT COUNT(*) FROM known_issues WHERE status <> 'resolved'")[0][0]
+    info.linked = q("SELECT COUNT(*) FROM tickets WHERE known_issue_id IS NOT NULL")[0][0]
+    info.per_tenant = dict(q("SELECT tenant, COUNT(*) FROM tickets GROUP BY tenant"))
+    info.alice_n = q("SELECT COUNT(*) FROM tickets WHERE tenant = ? AND reporter = 'alice'",
+                     NORTH)[0][0]
+    info.fid = q("SELECT MAX(id) FROM tickets WHERE tenant = ? AND reporter = 'alice'"
+                 " AND version = 12 AND status = 'open'", NORTH)[0][0]
+    info.alice_active = [r[0] for r in q(
+        "SELECT id FROM tickets WHERE tenant = ? AND reporter = 'alice' AND id <> ? AND"
+        " status IN ('new', 'open', 'pending') ORDER BY id DESC LIMIT 200", NORTH, info.fid)]
+    return info
+
+
+def schema_ready(desk, want):
+    try:
+        rows = desk.db_query("SELECT MAX(version) FROM schema_version")
+        return bool(rows and rows[0][0] is not None and rows[0][0] >= want)
+    except Exception:
+        return False
+
+
+def fix_sqlite_owner(desk):
+    """Files we (root) may have created next to the database go back to www-data."""
+    if desk.backend == "sqlite":
+        harness.chown(os.path.dirname(desk.httpd.sqlite_db), harness.HTTPD_USER,
+                      harness.HTTPD_GROUP, recursive=True)
+
+
+def baseline(runner, cs, before, after):
+    """Rows of the static file (mean of the runs before and after) and the
+    req/s per concurrency."""
+    rows, base = [], {}
+    for c in cs:
+        b, a = before[c], after[c]
+        r = dict(b)
+        r["label"] = "static 1 KiB (baseline)"
+        r["rps"] = base[c] = (b["rps"] + a["rps"]) / 2
+        r["p50"] = (b["p50"] + a["p50"]) / 2
+        r["p99"] = (b["p99"] + a["p99"]) / 2
+        r["non2xx"] = b["non2xx"] + a["non2xx"]
+        r["errs"] = {k: b["errs"].get(k, 0) + a["errs"].get(k, 0)
+                     for k in set(b["errs"]) | set(a["errs"])}
+        r["ratio"] = 1.0
+        r["cpu_us"] = (b.get("cpu_us", 0) + a.get("cpu_us", 0)) / 2
+        rows.append(r)
+    return rows, base
+
+
+# ---- mode: run (make bench) -----------------------------------------------------------
+
+def mode_run(root, slapd):
+    started = now_utc()
+    t_start = time.monotonic()
+    st = Stack(root, slapd)
+    info = st.start(N_TICKETS, N_KI)
+    desk = st.desk
+    scen = [s for s in scenarios(info) if not ONLY or s[0] in ONLY]
+    for name, label, path, user, lua, expect, body in scen:
+        if name != "mixed":
+            check_once(desk, path, user, expect, body)
+    runner = Runner(desk, root)
+    CS = (1, 32)
+    try:
+        static_before = {c: runner.measure("static 1 KiB", "/static/1k.txt", "alice", c)
+                         for c in CS}
+        api = []
+        for name, label, path, user, lua, expect, body in scen:
+            for c in CS:
+                r = runner.measure(label, path, user, c, lua)
+                r["name"] = name
+                api.append(r)
+        static_after = {c: runner.measure("static 1 KiB (again)", "/static/1k.txt", "alice", c)
+                        for c in CS}
+    finally:
+        runner.stop()
+    rss_after = children_rss(desk)
+    results, base = baseline(runner, CS, static_before, static_after)
+    for r in api:
+        r["ratio"] = r["rps"] / base[r["c"]] if base.get(r["c"]) else None
+        results.append(r)
+
+    problems = []
+    for r in results:
+        if r["non2xx"] or r["errs"]:
+            problems.append("%s c=%d: %d non-2xx responses, socket errors %s"
+                            % (r["label"], r["c"], r["non2xx"], r["errs"] or "none"))
+    for c in CS:
+        a, b = static_before[c]["rps"], static_after[c]["rps"]
+        if a and abs(a - b) / a > 0.15:
+            problems.append("static baseline drifted at c=%d: %.0f -> %.0f req/s "
+                            "(the machine is noisy; ratios use the mean)" % (c, a, b))
+    bad = st.bad_log()
+    if bad:
+        problems.append("%d [warn]/[error] lines in httpd's error log during the run; "
+                        "first ones:" % len(bad))
+        problems += ["  " + line for line in bad[:10]]
+
+    targets = evaluate_targets(api, {r["c"]: r["p99"] for r in results[:len(CS)]})
+    counts = desk.db_counts()
+    meta = [
+        "date:        %s" % started,
+        "cpu:         %s" % cpu_model(),
+        "backend:     %s; httpd mpm_event %d processes x %d threads, LogLevel warn"
+        % (BACKEND, SERVERS, THREADS),
+        "data:        %s" % info.summary(),
+        "after run:   %d tickets, %d comments" % (counts["tickets"], counts["comments"]),
+        "wrk:         %d s per run after %d s warm-up, threads min(2, c), keep-alive, "
+        "Basic auth (mod_authnz_ldap); ratio = req/s / static req/s at the same c (mean of "
+        "the runs before and after)" % (SECONDS, WARMUP),
+        "child RSS:   empty db %.1f MiB (%d children); data loaded %.1f MiB; after the run "
+        "%.1f MiB" % (st.rss_empty[1] / 1024, st.rss_empty[0], st.rss_loaded[1] / 1024,
+                      rss_after[1] / 1024),
+        "load:        %.1f s; whole bench %.0f s" % (st.t_load, time.monotonic() - t_start),
+    ]
+    table = fmt_table(results)
+    print()
+    print(table)
+    print()
+    print("\n".join(meta))
+    print("\ntargets (issue 8):")
+    print("\n".join(targets))
+    if problems:
+        print("\nproblems:")
+        print("\n".join(problems))
+    else:
+        print("\nno non-2xx responses, no socket errors, no [warn]/[error] in the error log")
+    os.makedirs(OUT_DIR, exist_ok=True)
+    text = ("# mod_sdesk benchmark (`make bench`, %s)\n\n" % BACKEND
+            + fmt_table(results, markdown=True) + "\n\n"
+            + "".join("- %s\n" % m for m in meta)
+            + "\nTargets:\n\n" + "".join("- %s\n" % t for t in targets)
+            + ("\nProblems:\n\n```\n%s\n```\n" % "\n".join(problems) if problems else ""))
+    for name in ("results-%s.md" % BACKEND, "results.md"):
+        with open(os.path.join(OUT_DIR, name), "w") as f:
+            f.write(text)
+    print("\nwritten: build/bench/results-%s.md" % BACKEND)
+    save_json("run-%s.json" % BACKEND, {"date": started, "targets": targets,
+                                        "results": [{k: r.get(k) for k in (
+                                            "label", "c", "rps", "p50", "p99", "ratio",
+                                            "cpu_us", "non2xx")} for r in results]})
+    st.stop()
+    # figures from a run with failed requests or crashed children are void
+    if any(r["non2xx"] for r in results) or any(
+            re.search(r"AH00052|AH00060|Sanitizer|runtime error:", line) for line in bad):
+        return 1
+    return 0
+
+
+def evaluate_targets(api, static_p99):
+    def get(name, c):
+        for r in api:
+            if r.get("name") == name and r["c"] == c:
+                return r
+        return None
+    out = []
+    for name in READS:
+        r = get(name, 32)
+        if r:
+            out.append("%-9s reads at c=32: %.0f req/s = %.0f%% of static (target >= %.0f%%): %s"
+                       % (name, r["rps"], 100 * r["ratio"], 100 * T_READ_RATIO,
+                          "met" if r["ratio"] >= T_READ_RATIO else "NOT met"))
+    for name in READS:
+        r = get(name, 32)
+        if r:
+            out.append("%-9s p99 at c=32: %.2f ms (target < %.0f ms; static file: %.2f ms): %s"
+                       % (name, r["p99"], T_READ_P99, static_p99.get(32, 0.0),
+                          "met" if r["p99"] < T_READ_P99 else "NOT met"))
+    cr = [r for r in (get("create", 1), get("create", 32)) if r]
+    if cr:
+        best = max(cr, key=lambda r: r["rps"])
+        if BACKEND == "sqlite":
+            out.append("creates (SQLite, synchronous=FULL): %.0f/s at c=%d (target >= %.0f/s): %s"
+                       % (best["rps"], best["c"], T_CREATES,
+                          "met" if best["rps"] >= T_CREATES else "NOT met"))
+        else:
+            out.append("creates (PostgreSQL, fsync on): %.0f/s at c=%d (the target is "
+                       "SQLite's)" % (best["rps"], best["c"]))
+    sc = load_json("scale-%s.json" % BACKEND)
+    if sc:
+        out += ["%s (make bench-scale, %s)" % (line, sc["date"]) for line in sc["targets"]]
+    else:
+        out.append("scale 10,000 -> 1,000,000 tickets: not measured yet (make bench-scale)")
+    rs = load_json("rss-%s.json" % BACKEND)
+    if rs:
+        out.append("%s (make bench-rss, %s)" % (rs["target"], rs["date"]))
+    else:
+        out.append("child RSS over 1,000,000 requests: not measured yet (make bench-rss)")
+    return out
+
+
+# ---- mode: scale -------------------------------------------------------------------
+
+def mode_scale(root, slapd):
+    """Both data sizes are up at once (two stacks), and the measurements
+    alternate between them for BENCH_SCALE_ROUNDS rounds; each figure is the
+    best round's, so a burst of other work on the machine does not land on
+    one size only."""
+    started = now_utc()
+    sizes = (SCALE_SMALL, SCALE_LARGE)
+    rounds = env_int("BENCH_SCALE_ROUNDS", 3)
+    rows, out = [], {}
+    offenders = None
+    plans = os.path.join(OUT_DIR, "plans-%s.txt" % BACKEND)
+    stacks = {}
+    try:
+        for n in sizes:
+            st = Stack(root, slapd, "%s-%d" % (BACKEND, n))
+            stacks[n] = st
+            st.start(n, None)
+        offenders = explain_all(stacks[sizes[-1]].desk, stacks[sizes[-1]].info.fid, plans)
+        say("query plans: %s" % os.path.relpath(plans, REPO))
+        for rnd in range(rounds):
+            for n in sizes:
+                st = stacks[n]
+                runner = Runner(st.desk, root)
+                sc = [x for x in scenarios(st.info) if x[0] in ("list", "get")]
+                try:
+                    for name, label, path, user, lua, expect, body in sc:
+                        if rnd == 0:
+                            check_once(st.desk, path, user, expect, body)
+                        for c in (1, 32):
+                            r = runner.measure("%s @ %d tickets (round %d)" % (label, n, rnd + 1),
+                                               path, user, c, lua)
+                            r.update(name=name, n=n)
+                            key = (name, n, c)
+                            best = out.get(key)
+                            if best is None or r["p50"] < best["p50"]:
+                                out[key] = r
+                            if best is not None:      # best p50 and best CPU per request
+                                out[key]["cpu_us"] = min(best["cpu_us"], r["cpu_us"])
+                finally:
+                    runner.stop()
+        for n in sizes:
+            bad = stacks[n].bad_log()
+            if bad:
+                say("%d [warn]/[error] lines in the error log; first: %s" % (len(bad), bad[0]))
+    finally:
+        for st in stacks.values():
+            st.stop()
+            if st.desk.pg is not None:
+                shutil.rmtree(st.desk.pg.data, ignore_errors=True)   # large: free the disk
+    for name in ("list", "get"):
+        for n in sizes:
+            for c in (1, 32):
+                r = dict(out[(name, n, c)])
+                r["label"] = r["label"].rsplit(" (round", 1)[0] + " (best of %d)" % rounds
+                rows.append(r)
+    print()
+    print(fmt_table(rows))
+    print()
+    targets = []
+    for name in ("list", "get"):
+        for c in (1, 32):
+            a, b = out[(name, sizes[0], c)], out[(name, sizes[-1], c)]
+            ratio = b["p50"] / a["p50"] if a["p50"] else 0
+            cpu = b["cpu_us"] / a["cpu_us"] if a.get("cpu_us") else 0
+            line = ("%-4s p50 latency at c=%-2d: %.2f ms at %d tickets, %.2f ms at %d: %.2fx "
+                    "(target <= %.1fx): %s; httpd CPU per request %.0f -> %.0f us (%.2fx)"
+                    % (name, c, a["p50"], sizes[0], b["p50"], sizes[-1], ratio, T_SCALE,
+                       "met" if ratio <= T_SCALE else "NOT met", a["cpu_us"], b["cpu_us"], cpu))
+            targets.append(line)
+            print(line)
+    pl = ("query plans on %d tickets (%s): %s" % (
+        sizes[-1], os.path.relpath(plans, REPO),
+        "every statement uses an index" if not offenders else
+        "FULL SCAN in " + ", ".join(n for n, _ in offenders)))
+    targets.append(pl)
+    print(pl)
+    for name, lines in offenders or []:
+        print("  %s: %s" % (name, "; ".join(lines)))
+    save_json("scale-%s.json" % BACKEND, {
+        "date": started, "cpu": cpu_model(), "targets": targets,
+        "results": [{k: r.get(k) for k in ("label", "n", "c", "rps", "p50", "p99", "cpu_us")}
+                    for r in rows]})
+    return 1 if offenders else 0
+
+
+def mode_plans(root, slapd):
+    st = Stack(root, slapd)
+    try:
+        info = st.start(N_TICKETS, N_KI)
+        plans = os.path.join(OUT_DIR, "plans-%s.txt" % BACKEND)
+        offenders = explain_all(st.desk, info.fid, plans)
+    finally:
+        st.stop()
+    print("written: %s" % os.path.relpath(plans, REPO))
+    for name, lines in offenders:
+        print("FULL SCAN %s: %s" % (name, "; ".join(lines)))
+    return 1 if offenders else 0
+
+
+# ---- mode: rss ---------------------------------------------------------------------
+
+def per_child_rss(desk):
+    """{pid: (VmRSS KiB, RssAnon KiB)} of the httpd children."""
+    out = {}
+    for k in harness.child_pids(desk.httpd.pid):
+        vals = {}
+        try:
+            with open("/proc/%d/status" % k) as f:
+                for line in f:
+                    if line.startswith(("VmRSS:", "RssAnon:")):
+                        vals[line.split(":")[0]] = int(line.split()[1])
+        except OSError:
+            continue
+        out[k] = (vals.get("VmRSS", 0), vals.get("RssAnon", 0))
+    return out
+
+
+def mode_rss(root, slapd):
+    started = now_utc()
+    st = Stack(root, slapd)
+    info = st.start(N_TICKETS, N_KI)
+    desk = st.desk
+    runner = Runner(desk, root)
+    lua = lua_mixed(info)
+    path = API + "/tickets?limit=25"
+    chunk = env_int("BENCH_RSS_CHUNK", 60)
+    warm = env_int("BENCH_RSS_WARMUP", 120)
+    samples = []
+    total = 0
+    try:
+        # long enough for every worker thread's allocator, every pooled
+        # connection's page cache and malloc's arenas to reach their size
+        say("warm-up: mixed workload, %d connections, %d s" % (RSS_CONNS, warm))
+        r = runner.measure("mixed (warm-up)", path, "alice", RSS_CONNS, lua,
+                           seconds=warm, warmup=0)
+        warm_req = r["requests"]
+        base = per_child_rss(desk)
+        samples.append((0, base))
+        say("after warm-up (%d requests): %s" % (warm_req, fmt_rss(base)))
+        while total < RSS_REQUESTS:
+            r = runner.measure("mixed", path, "alice", RSS_CONNS, lua, seconds=chunk, warmup=0)
+            if r["non2xx"]:
+                say("%d non-2xx responses" % r["non2xx"])
+            total += r["requests"]
+            s = per_child_rss(desk)
+            samples.append((total, s))
+            say("%d requests: %s" % (total, fmt_rss(s)))
+    finally:
+        runner.stop()
+    end = samples[-1][1]
+    same = [pid for pid in base if pid in end]
+    b = sum(base[p][0] for p in same)
+    e = sum(end[p][0] for p in same)
+    ba = sum(base[p][1] for p in same)
+    ea = sum(end[p][1] for p in same)
+    growth = (e - b) / b if b else 0.0
+    growth_anon = (ea - ba) / ba if ba else 0.0
+    replaced = len(set(base) ^ set(end))
+    # the second half of the run: caches that fill up show as growth early,
+    # a leak keeps growing
+    half = next((x for x in samples if x[0] >= total / 2), samples[-1])
+    h = sum(half[1][p][0] for p in same if p in half[1])
+    growth_half = (e - h) / h if h else 0.0
+    target = ("child RSS over %d mixed requests after warm-up: %.1f -> %.1f MiB (%+.1f%%; "
+              "anonymous memory %.1f -> %.1f MiB, %+.1f%%) in %d children%s (target within "
+              "%.0f%%): %s" % (total, b / 1024, e / 1024, 100 * growth, ba / 1024, ea / 1024,
+                               100 * growth_anon, len(same),
+                               ", %d children replaced" % replaced if replaced else "",
+                               100 * T_RSS, "met" if growth <= T_RSS else "NOT met"))
+    target += ("; second half of the run (%d -> %d requests): %.1f -> %.1f MiB (%+.1f%%)"
+               % (half[0], total, h / 1024, e / 1024, 100 * growth_half))
+    print()
+    print(target)
+    bad = st.bad_log()
+    if bad:
+        print("%d [warn]/[error] lines in the error log; first: %s" % (len(bad), bad[0]))
+    save_json("rss-%s.json" % BACKEND, {
+        "date": started, "cpu": cpu_model(), "target": target, "growth": growth,
+        "growth_second_half": growth_half,
+        "requests": total, "samples": [(n, {str(k): v for k, v in s.items()})
+                                       for n, s in samples]})
+    st.stop()
+    return 0
+
+
+def fmt_rss(s):
+    return ", ".join("%d: %.1f MiB (anon %.1f)" % (pid, v[0] / 1024, v[1] / 1024)
+                     for pid, v in sorted(s.items()))
+
+
 # ---- main -----------------------------------------------------------------------
 
-def main():
+MODES = {"run": mode_run, "scale": mode_scale, "rss": mode_rss, "plans": mode_plans}
+
+
+def main(argv):
+    mode = argv[0] if argv else "run"
+    if mode not in MODES:
+        print("usage: bench.py [%s]" % "|".join(MODES), file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("bench: run as root (httpd switches to www-data)", file=sys.stderr)
         return 2
@@ -801,12 +1091,9 @@ def main():
         return 2
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, _stop)
-
-    t_start = time.monotonic()
-    started = datetime.datetime.now(datetime.timezone.utc)
     root = tempfile.mkdtemp(prefix="sdesk-bench-", dir="/tmp")
     os.chmod(root, 0o755)
-    slapd = desk = runner = None
+    slapd = None
     rc = 0
     try:
         # httpd maps the module file: run a private copy, so a `make module`
@@ -818,192 +1105,7 @@ def main():
         harness.MODULE = module
         slapd = harness.Slapd(os.path.join(root, "ldap"))
         slapd.start()
-        extra = ("# bench: no per-request info/debug logging; no spare-thread\n"
-                 "# warnings at full load (the template sets MinSpareThreads to a whole child)\n"
-                 "LogLevel warn sdesk:warn\nMinSpareThreads %d\nMaxSpareThreads %d\n"
-                 % (max(1, THREADS // 4), SERVERS * THREADS))
-        extra += os.environ.get("BENCH_EXTRA_CONF", "")
-        desk = harness.Desk(os.path.join(root, BACKEND), BACKEND, slapd, extra_conf=extra,
-                            start_servers=SERVERS, threads_per_child=THREADS,
-                            max_request_workers=SERVERS * THREADS)
-        say("starting slapd, %shttpd (%s, %d processes x %d threads) in %s"
-            % ("PostgreSQL, " if BACKEND == "pgsql" else "", BACKEND, SERVERS, THREADS, root))
-        desk.start()
-        for line in desk.startup_problems:
-            say("httpd logged at startup: " + line)
-        want = len([f for f in os.listdir(os.path.join(REPO, "sql", "sqlite3"))
-                    if f.endswith(".sql")])
-        harness.wait_until(lambda: schema_ready(desk, want), 60, "schema version %d" % want,
-                           interval=0.2)
-        rss_empty = children_rss(desk)
-
-        # -- data --
-        rng = random.Random(20240611)
-        now = int(time.time())
-        t0 = time.monotonic()
-        users = ["u%d" % i for i in range(1, 2001)]
-        north = gen_tickets(rng, N_TICKETS, NORTH, now, users, alice_share=0.01)
-        south = gen_tickets(rng, N_SOUTH, SOUTH, now,
-                            ["carol", "dan"] + ["u%d" % i for i in range(5001, 5061)])
-        ki = gen_known_issues(rng, N_KI, now)
-        feature = gen_feature_ticket(now)
-        t_gen = time.monotonic() - t0
-        desk.httpd.stop()
-        t0 = time.monotonic()
-        fid = load(desk, ki, north, south, feature, now, rng)
-        t_load = time.monotonic() - t0
-        fix_sqlite_owner(desk)
-        n_alice = sum(1 for r in north if r[14] == "alice") + 1
-        n_open = sum(1 for r in north if r[7] in ("new", "open", "pending")) + 1
-        n_ki_live = sum(1 for r in ki if r[5] != "resolved")
-        say("generated %d + %d tickets, %d known issues in %.1f s; loaded in %.1f s "
-            "(alice: %d tickets, %d active tickets in north-hospital, %d unresolved "
-            "known issues; ticket %d has 10 comments)"
-            % (N_TICKETS, N_SOUTH, N_KI, t_gen, t_load, n_alice, n_open, n_ki_live, fid))
-        del north, south, ki
-
-        # -- httpd again: every child loads its suggestion index at start --
-        log_off = desk.httpd.log_size()
-        t0 = time.monotonic()
-        desk.httpd.start()
-        harness.wait_until(lambda: children_rss(desk)[0] >= SERVERS, 60,
-                           "%d httpd children" % SERVERS, interval=0.2)
-        for _ in range(4 * SERVERS):        # fresh connections: reach every child
-            r = check_once(desk, "/sdesk/api/v1/suggest?q=printer", "alice", 200)
-            if not r.json().get("known_issues") and not r.json().get("similar_tickets"):
-                raise harness.HarnessError("/suggest?q=printer found nothing: " + r.text[:500])
-        say("httpd restarted, suggestion index answering after %.1f s"
-            % (time.monotonic() - t0))
-        rss_loaded = children_rss(desk)
-
-        # -- sanity: every scenario answers once --
-        scen = [s for s in scenarios(fid) if not ONLY or s[0] in ONLY]
-        for name, label, path, user, cs, lua, expect in scen:
-            body = json.dumps(CREATE_BODIES[0]) if name == "create" else None
-            check_once(desk, path, user, expect, body)
-
-        runner = Runner(desk, root)
-        results = []
-
-        def measure(label, path, user, c, lua=""):
-            url = desk.url + path
-            runner.wrk(url, c, WARMUP, basic(user), lua)
-            res = runner.wrk(url, c, SECONDS, basic(user), lua)
-            res.update(label=label, c=c, path=path, user=user)
-            errs = {k: v for k, v in res["errors"].items() if v}
-            res["errs"] = errs
-            say("%-40s c=%-2d %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  non-2xx %d%s"
-                % (label, c, res["rps"], res["p50"], res["p99"], res["non2xx"],
-                   ("  socket errors %s" % errs) if errs else ""))
-            return res
-
-        static_cs = sorted({c for s in scen for c in s[4]} | {1, 32})
-        static_before = {c: measure("static 1 KiB", "/static/1k.txt", "alice", c)
-                         for c in static_cs}
-        api_runs = []
-        for name, label, path, user, cs, lua, expect in scen:
-            for c in cs:
-                api_runs.append(measure(label, path, user, c, lua))
-        static_after = {c: measure("static 1 KiB (again)", "/static/1k.txt", "alice", c)
-                        for c in static_cs}
-        rss_after = children_rss(desk)
-
-        base = {c: (static_before[c]["rps"] + static_after[c]["rps"]) / 2 for c in static_cs}
-        for c in static_cs:
-            r = dict(static_before[c])
-            r["label"] = "static 1 KiB (baseline)"
-            r["rps"] = base[c]
-            r["p50"] = (static_before[c]["p50"] + static_after[c]["p50"]) / 2
-            r["p99"] = (static_before[c]["p99"] + static_after[c]["p99"]) / 2
-            r["non2xx"] = static_before[c]["non2xx"] + static_after[c]["non2xx"]
-            eb, ea = static_before[c]["errs"], static_after[c]["errs"]
-            r["errs"] = {k: eb.get(k, 0) + ea.get(k, 0) for k in set(eb) | set(ea)}
-            r["ratio"] = 1.0
-            results.append(r)
-        for r in api_runs:
-            r["ratio"] = r["rps"] / base[r["c"]] if base.get(r["c"]) else None
-            results.append(r)
-
-        # -- problems --
-        problems = []
-        for r in results:
-            if r["non2xx"] or r["errs"]:
-                problems.append("%s c=%d: %d non-2xx responses, socket errors %s"
-                                % (r["label"], r["c"], r["non2xx"], r["errs"] or "none"))
-        for c in static_cs:
-            a, b = static_before[c]["rps"], static_after[c]["rps"]
-            if a and abs(a - b) / a > 0.15:
-                problems.append("static baseline drifted at c=%d: %.0f -> %.0f req/s "
-                                "(the machine is noisy; ratios use the mean)" % (c, a, b))
-        if any(r["non2xx"] for r in results):
-            # one request of each failing scenario, to show what it answered
-            for r in results:
-                if r["non2xx"] and not r["path"].startswith("/static"):
-                    s = desk.client(r["user"])
-                    resp = s.get(desk.url + r["path"]) if "create" not in r["label"] else \
-                        s.post(desk.url + r["path"], json=CREATE_BODIES[0])
-                    problems.append("  %s -> %d %s" % (r["path"], resp.status_code,
-                                                       resp.text[:300].replace("\n", " ")))
-        log = desk.httpd.read_log(log_off)
-        bad = harness.bad_log_lines(log)
-        if bad:
-            problems.append("%d [warn]/[error] lines in httpd's error log during the run; "
-                            "first ones:" % len(bad))
-            problems += ["  " + l for l in bad[:10]]
-        sugg16 = [r for r in api_runs if r["label"].startswith("GET /suggest") and r["c"] == 16]
-        target = None
-        if sugg16:
-            target = ("suggest p99 at 16 clients: %.2f ms (target < 5 ms: %s; the static "
-                      "file's p99 at 16 clients on this machine: %.2f ms)"
-                      % (sugg16[0]["p99"], "met" if sugg16[0]["p99"] < 5 else "NOT met",
-                         results[static_cs.index(16)]["p99"] if 16 in static_cs else 0))
-
-        counts = desk.db_counts()
-        elapsed = time.monotonic() - t_start
-        meta = [
-            "date:        %s" % started.strftime("%Y-%m-%d %H:%M UTC"),
-            "cpu:         %s" % cpu_model(),
-            "backend:     %s; httpd mpm_event %d processes x %d threads, LogLevel warn"
-            % (BACKEND, SERVERS, THREADS),
-            "data:        %d tickets north-hospital (%d alice's, %d active), %d south-clinic, "
-            "%d known issues (%d unresolved); after the run: %d tickets, %d comments, "
-            "%d known issues" % (N_TICKETS, n_alice, n_open, N_SOUTH, N_KI, n_ki_live,
-                                 counts["tickets"], counts["comments"], counts["known_issues"]),
-            "wrk:         %d s per run after %d s warm-up, threads min(2, c), keep-alive, "
-            "Basic auth; ratio = req/s / static req/s at the same c (mean of the runs "
-            "before and after)" % (SECONDS, WARMUP),
-            "child RSS:   empty db %.1f MiB (%d children); data loaded %.1f MiB (%d); "
-            "after the run %.1f MiB (%d)" % (rss_empty[1] / 1024, rss_empty[0],
-                                             rss_loaded[1] / 1024, rss_loaded[0],
-                                             rss_after[1] / 1024, rss_after[0]),
-            "load:        generate %.1f s, insert %.1f s; whole bench %.0f s"
-            % (t_gen, t_load, elapsed),
-        ]
-        if target:
-            meta.append(target)
-        table = fmt_table(results)
-        print()
-        print(table)
-        print()
-        print("\n".join(meta))
-        if problems:
-            print("\nproblems:")
-            print("\n".join(problems))
-        else:
-            print("\nno non-2xx responses, no socket errors, no [warn]/[error] in the error log")
-        os.makedirs(OUT_DIR, exist_ok=True)
-        md = os.path.join(OUT_DIR, "results.md")
-        with open(md, "w") as f:
-            f.write("# mod_sdesk benchmark (`make bench`)\n\n")
-            f.write(fmt_table(results, markdown=True) + "\n\n")
-            f.write("".join("- %s\n" % m for m in meta))
-            if problems:
-                f.write("\nProblems:\n\n```\n%s\n```\n" % "\n".join(problems))
-        print("\nwritten: %s" % os.path.relpath(md, REPO))
-        # figures from a run with failed requests or crashed children are void
-        if any(r["non2xx"] for r in results) or any(
-                re.search(r"AH00052|AH00060|Sanitizer|runtime error:", l) for l in bad):
-            rc = 1
+        rc = MODES[mode](root, slapd)
     except Stop as e:
         print("\nbench: %s, stopping" % e, flush=True)
         rc = 130
@@ -1013,10 +1115,6 @@ def main():
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if runner is not None:
-            runner.stop()
-        if desk is not None:
-            desk.stop()
         if slapd is not None:
             slapd.stop()
         harness.stop_all()
@@ -1028,4 +1126,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
