@@ -57,7 +57,7 @@ await scenario('script-laden text renders as text', async (browser) => {
   await axe(rep, 'new-ticket-suggestions');
 
   const agent = await pageAs(browser, 'tom');
-  await open(agent, '/queue');
+  await open(agent, `/queue?q=${TAG}`);
   assert((await text(agent, '.cards')).includes(SUBJECT), 'subject literal in the queue');
   await noInjection(agent, 'queue');
   await open(agent, `/tickets/${tk.id}`);

@@ -1130,6 +1130,23 @@ class Desk:
         finally:
             conn.close()
 
+    def db_exec(self, sql, *params):
+        """Run one changing statement (test set-up only) and commit it."""
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.httpd.sqlite_db, timeout=10)
+            try:
+                conn.execute(sql, params)
+                conn.commit()
+            finally:
+                conn.close()
+            return
+        conn = self.pg.connect()
+        try:
+            conn.cursor().execute(_qmark_to_pyformat(sql), params)
+            conn.commit()
+        finally:
+            conn.close()
+
     def db_counts(self):
         """{table: row count} for the tables in DB_TABLES."""
         return {t: self.db_query("SELECT count(*) FROM %s" % t)[0][0] for t in DB_TABLES}
