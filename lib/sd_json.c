@@ -260,7 +260,7 @@ static const char *check_value(const sd_json_field_t *f, const json_t *v)
 /* The client's key, cut at a code point boundary if long (see
  * SD_JSON_ECHO_MAX). Parsed keys are valid UTF-8, so backing up over
  * continuation bytes finds a boundary. */
-static const char *echo_name(const char *prefix, const char *key, apr_pool_t *p)
+const char *sd_json_echo_name(const char *prefix, const char *key, apr_pool_t *p)
 {
     apr_size_t len = strlen(key);
     if (len > SD_JSON_ECHO_MAX) {
@@ -324,7 +324,7 @@ apr_status_t sd_json_check(const json_t *obj, const sd_json_field_t *table, apr_
          iter = json_object_iter_next((json_t *)obj, iter)) {
         key = json_object_iter_key(iter);
         if (!in_table(table, n, key)) {
-            sd_problem_field(prob, echo_name(prefix, key, p), "is not a known field");
+            sd_problem_field(prob, sd_json_echo_name(prefix, key, p), "is not a known field");
             nerr++;
         }
     }

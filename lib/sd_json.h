@@ -59,6 +59,11 @@ typedef struct {
 apr_status_t sd_json_check(const json_t *obj, const sd_json_field_t *table, apr_size_t n,
                            const char *prefix, sd_problem_t *prob);
 
+/* prefix + key as a field name for a problem: a client's key longer than
+ * 64 bytes is cut at a character boundary and ends in "...", so a huge key
+ * does not come back in an error body. In p. */
+const char *sd_json_echo_name(const char *prefix, const char *key, apr_pool_t *p);
+
 /* A string member or NULL when absent or null. Borrowed from obj. */
 const char *sd_json_str(const json_t *obj, const char *name);
 

@@ -233,7 +233,7 @@ apr_status_t sd_ticket_from_json(sd_ticket_t *t, const json_t *body, const sd_de
     ctx = json_object_get(body, "context");
     if (json_is_object(ctx)) {
         json_object_foreach((json_t *)ctx, key, v) {
-            const char *f = apr_pstrcat(p, "context.", key, NULL);
+            const char *f = sd_json_echo_name("context.", key, p);
             if (sd_utf8_chars(key) > 64 || sd_utf8_has_control(key, 0) || sd_str_blank(key))
                 sd_problem_field(prob, f, "is not an acceptable key (1-64 characters)");
             else if (!json_is_string(v))

@@ -19,10 +19,7 @@ static const char *ki_etag(sdesk_req_t *rq, const sd_kb_issue_t *ki)
 /* If-Match for a known issue: "k<id>-v<version>" */
 static int ki_if_match(request_rec *r)
 {
-    const char *v = apr_table_get(r->headers_in, "If-Match"), *d;
-    if (!v || !strcmp(v, "*")) return -1;
-    d = strstr(v, "-v");
-    return (v[0] == '"' && v[1] == 'k' && d && atoi(d + 2) > 0) ? atoi(d + 2) : -2;
+    return sd_desk_etag_parse(apr_table_get(r->headers_in, "If-Match"), 'k');
 }
 
 int sdesk_api_ki_list(sdesk_req_t *rq)

@@ -86,6 +86,12 @@ void sdesk_req_prob_defaults(sdesk_req_t *rq, apr_status_t rv)
         rq->prob.type = SD_PT_DB_BUSY;
         rq->prob.detail = "The support desk database is busy. Please try again.";
     }
+    else if (rv == SD_EUNAVAILABLE && !rq->prob.type && rq->db && rq->db->unwritable) {
+        rq->prob.type = SD_PT_DB_DOWN;
+        rq->prob.detail = "The support desk database cannot store changes right now (it is "
+                          "read-only or its disk is full); nothing was saved. Reading still "
+                          "works. Please try again later.";
+    }
     else if (rv == SD_EUNAVAILABLE && !rq->prob.type) {
         rq->prob.type = SD_PT_DB_DOWN;
         rq->prob.detail = "The support desk database is unavailable. Please try again in a moment.";

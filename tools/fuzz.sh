@@ -30,7 +30,7 @@ CFLAGS="-std=c99 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
  $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
  $(pkg-config --cflags jansson libutf8proc)"
 LIBS="$(apr-1-config --link-ld --libs) $(apu-1-config --link-ld --libs) \
- $(pkg-config --libs jansson libutf8proc) -lldap -llber"
+ $(pkg-config --libs jansson libutf8proc) -lldap -llber -lcrypto"
 
 # lib/sd_schema.c is generated from sql/.
 [ -f lib/sd_schema.c ] || make -s lib/sd_schema.c

@@ -261,6 +261,41 @@ static void test_second_writer_gets_busy(void **state)
     apr_pool_destroy(b->pool);
 }
 
+/* A pooled connection that SQLite opened read-only (the file was not
+ * writable when it was opened; "mode=ro" does the same here, as root may
+ * write any file): its writes fail as SD_EUNAVAILABLE marked SD_DB_READONLY,
+ * never 500, and once the file is writable the store opens it again itself
+ * and the same pooled connection writes (test_910_faults.py end to end). */
+static void test_read_only_connection_recovers(void **state)
+{
+    apr_pool_t *p = *state, *cp;
+    txn_t t = { "file.readonly", NULL, NULL, APR_SUCCESS };
+    conn_t *b = open_conn(p);
+    apr_dbd_t *ro;
+    sd_db_t *db, *again;
+
+    t.other = b->db;
+    assert_int_equal(APR_SUCCESS, apr_pool_create(&cp, p));
+    assert_int_equal(APR_SUCCESS, apr_dbd_open(drv, cp, apr_pstrcat(p, "file:", path,
+                                                                    "?mode=ro", NULL), &ro));
+    assert_int_equal(APR_SUCCESS, sd_store_open(&db, drv, ro, cp, NULL, p));
+    /* a write that the read-only handle refuses is retried on a new handle */
+    assert_int_equal(APR_SUCCESS, sd_store_txn(db, txn_fn, &t, p));
+    assert_ptr_not_equal(ro, db->handle);
+    assert_int_equal(0, db->unwritable);
+    assert_string_equal("1", count_kind(b->db, "file.readonly", p));
+    check_settings(db->handle, p);
+    /* the next request on the same pooled connection uses the new handle */
+    assert_int_equal(APR_SUCCESS, sd_store_open(&again, drv, ro, cp, NULL, p));
+    assert_ptr_equal(db->handle, again->handle);
+    t.kind = "file.readonly2";
+    assert_int_equal(APR_SUCCESS, sd_store_txn(again, txn_fn, &t, p));
+    assert_string_equal("1", count_kind(b->db, "file.readonly2", p));
+    apr_dbd_close(drv, ro);
+    apr_pool_destroy(cp);              /* closes the store's own handle too */
+    apr_pool_destroy(b->pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +303,7 @@ int main(void)
         SD_TEST(test_every_connection_gets_settings),
         SD_TEST(test_commit_visible_to_other_connection),
         SD_TEST(test_second_writer_gets_busy),
+        SD_TEST(test_read_only_connection_recovers),
     };
     return cmocka_run_group_tests_name("sd_store_file", tests, group_setup, group_teardown);
 }

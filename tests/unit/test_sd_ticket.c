@@ -426,7 +426,9 @@ static void test_limits_at_the_edge(void **state)
     json_object_del(ctx, repeat("\xd0\x96", 64, p));
     json_object_set_new(ctx, repeat("\xd0\x96", 65, p), json_string("v"));
     {
-        const char *f[] = { apr_pstrcat(p, "context.", repeat("\xd0\x96", 65, p), NULL), NULL };
+        /* the client's key comes back cut to 64 bytes (sd_json_echo_name) */
+        const char *f[] = { apr_pstrcat(p, "context.", repeat("\xd0\x96", 32, p), "...", NULL),
+                            NULL };
         expect_invalid("context key of 65", b, 0, f, p);
     }
 }
