@@ -21,11 +21,7 @@
 #include <apr_strings.h>
 
 #include "sd_cursor.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "sd_fuzz.h"
 
 static apr_pool_t *root;
 
@@ -33,7 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS) abort();
+    root = sd_fuzz_start();
     return 0;
 }
 

@@ -32,11 +32,7 @@
 #include "sd_json.h"
 #include "sd_kb.h"
 #include "sd_log.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "sd_fuzz.h"
 
 /* Monday 2026-11-23 09:00:00Z */
 #define NOW ((apr_int64_t)1795424400)
@@ -126,7 +122,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int i, j;
     (void)argc;
     (void)argv;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS) abort();
+    root = sd_fuzz_start();
     sd_json_init();
     sd_log_set(log_cb, log_level_cb, NULL);
     apr_pool_create(&conn_pool, root);

@@ -17,13 +17,9 @@
 
 #include "sd_filename.h"
 #include "sd_sniff.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "sd_fuzz.h"
 
 static apr_pool_t *root;
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 /* Decode one code point of valid UTF-8 (abort if it is not). */
 static uint32_t decode(const unsigned char **ps)
@@ -87,8 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = sd_fuzz_start();
     return 0;
 }
 

@@ -28,14 +28,10 @@
 #include "sd_kb.h"
 #include "sd_query.h"
 #include "sd_ticket.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "sd_fuzz.h"
 
 static apr_pool_t *root;
 static sd_desk_conf_t conf_default, conf_tight;
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 /* Field names echo the client's keys: they must stay short. */
 #define MAX_FIELD_NAME 160
@@ -44,7 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS) abort();
+    root = sd_fuzz_start();
     sd_json_init();
     sd_desk_conf_default(&conf_default, root);
     sd_desk_conf_default(&conf_tight, root);

@@ -25,11 +25,9 @@
 #include "sd_filename.h"
 #include "sd_multipart.h"
 #include "sd_sniff.h"
+#include "sd_fuzz.h"
 
 #define MAX_RECORD 32
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct {
     uint64_t digest;     /* FNV-1a over the part's data */
@@ -52,8 +50,6 @@ typedef struct {
 } rec_t;
 
 static apr_pool_t *root;
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 static unsigned str_hash(const char *s)
 {
@@ -189,8 +185,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = sd_fuzz_start();
     return 0;
 }
 

@@ -28,11 +28,7 @@
 #include "sd_json.h"
 #include "sd_query.h"
 #include "sd_time.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "sd_fuzz.h"
 
 static apr_pool_t *root;
 static sd_desk_conf_t conf;
@@ -52,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS) abort();
+    root = sd_fuzz_start();
     sd_json_init();
     sd_desk_conf_default(&conf, root);
     return 0;

@@ -33,11 +33,7 @@
 
 #include "sd_sla.h"
 #include "sd_time.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
+#include "sd_fuzz.h"
 
 /* 1970-01-01 .. 2100-01-01: what a ticket's clock can see. */
 #define T_MIN 0
@@ -53,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&root, NULL) != APR_SUCCESS) abort();
+    root = sd_fuzz_start();
     apr_pool_create(&zpool, root);
     zones = apr_hash_make(zpool);
     return 0;
