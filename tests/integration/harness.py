@@ -1107,11 +1107,20 @@ class Desk:
         """with desk.httpd_conf("SdeskEntryTier 1"): ... -- httpd runs with that
         extra configuration inside the block and the previous one after."""
         before = self.httpd.extra_conf
-        self.httpd.restart(extra_conf=extra_conf)
+        try:
+            self.httpd.restart(extra_conf=extra_conf)
+        except BaseException:
+            # a config httpd refuses to start with is not left behind for the
+            # following tests (conftest's ensure_up starts the previous one)
+            self.httpd.extra_conf = before
+            raise
         try:
             yield self
         finally:
-            self.httpd.restart(extra_conf=before)
+            try:
+                self.httpd.restart(extra_conf=before)
+            finally:
+                self.httpd.extra_conf = before
 
     # -- database --
     def db_query(self, sql, *params):

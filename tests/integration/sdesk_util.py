@@ -309,3 +309,59 @@ def ticket_post(desk, s, tid, sub, body=None, data=None, ctype="application/json
         h["Content-Type"] = ctype
     h.update(headers or {})
     return s.post(turl(desk, tid, sub), data=dumps(body) if data is None else data, headers=h)
+
+
+# ---- one ticket as an agent sees it ---------------------------------------------
+
+def ticket_patched(desk, s, tid, body):
+    """PATCH body (JSON) that must succeed; returns the ticket."""
+    r = s.patch(turl(desk, tid), data=dumps(body), headers={"Content-Type": "application/json"})
+    t = assert_json(r, 200)
+    assert t["id"] == tid, describe(r)
+    return t
+
+
+def ticket_snapshot(desk, tid, viewer="tom"):
+    """(ETag, ticket) as viewer sees it, sla left out: it moves with the clock."""
+    r = client(desk, viewer).get(turl(desk, tid))
+    t = assert_json(r, 200)
+    t.pop("sla", None)
+    return r.headers.get("ETag"), t
+
+
+@contextlib.contextmanager
+def ticket_unchanged(desk, tid, viewer="tom"):
+    """Nothing stored anywhere, and the ticket (version, events, comments) as
+    an agent of its tenant (viewer) sees it is as it was."""
+    before = ticket_snapshot(desk, tid, viewer)
+    with unchanged_db(desk):
+        yield
+    assert ticket_snapshot(desk, tid, viewer) == before, "ticket %d changed" % tid
+
+
+def ticket_events(desk, tid, kind=None, viewer="tom"):
+    """The ticket's audit events (of one kind), as viewer sees them."""
+    evs = ticket_snapshot(desk, tid, viewer)[1]["events"]
+    assert isinstance(evs, list)
+    return [e for e in evs if kind is None or e.get("kind") == kind]
+
+
+# status -> the PATCHes that take a new ticket there
+STATUS_PATHS = {
+    "new": [],
+    "open": ["open"],
+    "pending": ["pending"],
+    "resolved": ["resolved"],
+    "closed": ["resolved", "closed"],
+}
+
+
+def ticket_in(desk, status, reporter="alice", **fields):
+    """A new ticket of reporter (valid_ticket(**fields)), moved to status by an
+    agent of its tenant."""
+    t = create_ticket(desk, client(desk, reporter), **fields)
+    agent = client(desk, "sam" if USERS[reporter][0] == "south-clinic" else "tom")
+    for st in STATUS_PATHS[status]:
+        t = ticket_patched(desk, agent, t["id"], {"status": st})
+    assert t["status"] == status
+    return t

@@ -5,7 +5,6 @@ and other reporters for both endpoints. Every rejected request must leave the
 database and the ticket unchanged."""
 
 import concurrent.futures
-import contextlib
 import datetime
 import re
 
@@ -49,6 +48,10 @@ def patch(desk, s, tid, body=None, data=None, ctype="application/json", headers=
 
 
 post = sdesk_util.ticket_post
+events = sdesk_util.ticket_events
+snapshot = sdesk_util.ticket_snapshot
+unchanged = sdesk_util.ticket_unchanged
+ticket_in = sdesk_util.ticket_in
 
 
 def patched(desk, s, tid, body, headers=None):
@@ -68,12 +71,6 @@ def agent_view(desk, tid):
     return get(desk, client(desk, "tom"), tid)[0]
 
 
-def events(desk, tid, kind=None):
-    evs = agent_view(desk, tid)["events"]
-    assert isinstance(evs, list)
-    return [e for e in evs if kind is None or e.get("kind") == kind]
-
-
 def etag_version(etag, tid=None, view=None):
     m = ETAG_RE.match(etag or "")
     assert m, "ETag %r is not \"t<id>-v<version>-a|r\"" % (etag,)
@@ -82,55 +79,6 @@ def etag_version(etag, tid=None, view=None):
     if view is not None:
         assert m.group(3) == view, etag
     return int(m.group(2))
-
-
-def snapshot(desk, tid):
-    """The agent view and its ETag (sla left out: it moves with the clock)."""
-    r = client(desk, "tom").get(turl(desk, tid))
-    t = assert_json(r, 200)
-    t.pop("sla", None)
-    return r.headers.get("ETag"), t
-
-
-@contextlib.contextmanager
-def unchanged(desk, tid):
-    """Nothing stored anywhere, and the ticket (version, events, comments) as it was."""
-    before = snapshot(desk, tid)
-    with unchanged_db(desk):
-        yield
-    assert snapshot(desk, tid) == before, "ticket %d changed" % tid
-
-
-@contextlib.contextmanager
-def httpd_conf(desk, extra):
-    """desk.httpd_conf(extra), but a config httpd refuses to start with is
-    not left behind for the following tests."""
-    before = desk.httpd.extra_conf
-    try:
-        with desk.httpd_conf(extra):
-            yield desk
-    finally:
-        if not desk.httpd.running:
-            desk.httpd.extra_conf = before      # conftest's ensure_up starts this one
-
-
-STATUS_PATHS = {
-    "new": [],
-    "open": ["open"],
-    "pending": ["pending"],
-    "resolved": ["resolved"],
-    "closed": ["resolved", "closed"],
-}
-
-
-def ticket_in(desk, status, reporter="alice", **fields):
-    """A new ticket of reporter, moved by tom to status."""
-    t = create_ticket(desk, client(desk, reporter), **fields)
-    tom = client(desk, "tom")
-    for st in STATUS_PATHS[status]:
-        t, _ = patched(desk, tom, t["id"], {"status": st})
-    assert t["status"] == status
-    return t
 
 
 # ---- PATCH by agents -------------------------------------------------------------
@@ -477,7 +425,7 @@ def _due_offsets(t, start):
 
 def test_patch_tier_restarts_clock_and_clears_assignee(desk):
     h = datetime.timedelta(hours=1)
-    with httpd_conf(desk, CONF_24X7):
+    with desk.httpd_conf(CONF_24X7):
         t = create_ticket(desk, client(desk, "alice"))          # job-stopped/single: high
         assert t["priority"] == "high" and t["tier"] == 2
         created = rfc3339(t["created_at"])

@@ -4,7 +4,6 @@ closed tickets, other reporters and tenants, and bad input. Every rejected
 request must leave the database and the ticket unchanged."""
 
 import concurrent.futures
-import contextlib
 import re
 
 import pytest
@@ -28,6 +27,11 @@ turl = sdesk_util.turl
 
 
 post = sdesk_util.ticket_post
+patched = sdesk_util.ticket_patched
+events = sdesk_util.ticket_events
+snapshot = sdesk_util.ticket_snapshot
+unchanged = sdesk_util.ticket_unchanged
+ticket_in = sdesk_util.ticket_in
 
 
 def comment(desk, s, tid, body=None, **kw):
@@ -44,44 +48,8 @@ def commented(desk, s, tid, text, internal=None):
     return c
 
 
-def patched(desk, s, tid, body):
-    r = s.patch(turl(desk, tid), data=dumps(body), headers={"Content-Type": "application/json"})
-    return assert_json(r, 200)
-
-
 def get(desk, s, tid):
     return assert_json(s.get(turl(desk, tid)), 200)
-
-
-def events(desk, tid, kind=None):
-    evs = get(desk, client(desk, "tom"), tid)["events"]
-    return [e for e in evs if kind is None or e.get("kind") == kind]
-
-
-def snapshot(desk, tid, viewer="tom"):
-    r = client(desk, viewer).get(turl(desk, tid))
-    t = assert_json(r, 200)
-    t.pop("sla", None)
-    return r.headers.get("ETag"), t
-
-
-@contextlib.contextmanager
-def unchanged(desk, tid, viewer="tom"):
-    """Nothing stored, and the ticket as an agent of its tenant (viewer) sees it
-    is as it was."""
-    before = snapshot(desk, tid, viewer)
-    with unchanged_db(desk):
-        yield
-    assert snapshot(desk, tid, viewer) == before, "ticket %d changed" % tid
-
-
-def ticket_in(desk, status, reporter="alice"):
-    t = create_ticket(desk, client(desk, reporter))
-    path = {"new": [], "open": ["open"], "pending": ["pending"], "resolved": ["resolved"],
-            "closed": ["resolved", "closed"]}[status]
-    for st in path:
-        t = patched(desk, client(desk, "tom"), t["id"], {"status": st})
-    return t
 
 
 # ---- public comments -------------------------------------------------------------

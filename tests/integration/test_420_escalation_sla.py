@@ -4,7 +4,6 @@ zones), the sla state (ok, at-risk, breached), the background breach scan
 (one event and one outbox row per breach, paused while pending), /meta's SLA
 section and the SLA directives. Rejected requests change nothing."""
 
-import contextlib
 import datetime
 import re
 import time
@@ -13,7 +12,7 @@ import pytest
 
 import sdesk_util
 from sdesk_util import (
-    assert_json, assert_problem, create_ticket, describe, dumps, list_all, marker, rfc3339,
+    assert_json, assert_problem, create_ticket, describe, list_all, marker, rfc3339,
     unchanged_db,
 )
 
@@ -54,6 +53,11 @@ turl = sdesk_util.turl
 
 
 post = sdesk_util.ticket_post
+patched = sdesk_util.ticket_patched
+events = sdesk_util.ticket_events
+snapshot = sdesk_util.ticket_snapshot
+unchanged = sdesk_util.ticket_unchanged
+ticket_in = sdesk_util.ticket_in
 
 
 def escalate(desk, s, tid, body=None, **kw):
@@ -67,11 +71,6 @@ def escalated(desk, s, tid, note):
     return t
 
 
-def patched(desk, s, tid, body):
-    r = s.patch(turl(desk, tid), data=dumps(body), headers={"Content-Type": "application/json"})
-    return assert_json(r, 200)
-
-
 def commented(desk, s, tid, text, internal=False):
     r = post(desk, s, tid, "/comments", {"body": text, "internal": internal})
     return assert_json(r, 201)
@@ -83,35 +82,6 @@ def get(desk, s, tid):
 
 def agent_view(desk, tid):
     return get(desk, client(desk, "tom"), tid)
-
-
-def events(desk, tid, kind=None, viewer="tom"):
-    evs = get(desk, client(desk, viewer), tid)["events"]
-    return [e for e in evs if kind is None or e.get("kind") == kind]
-
-
-def snapshot(desk, tid, viewer="tom"):
-    r = client(desk, viewer).get(turl(desk, tid))
-    t = assert_json(r, 200)
-    t.pop("sla", None)
-    return r.headers.get("ETag"), t
-
-
-@contextlib.contextmanager
-def unchanged(desk, tid, viewer="tom"):
-    before = snapshot(desk, tid, viewer)
-    with unchanged_db(desk):
-        yield
-    assert snapshot(desk, tid, viewer) == before, "ticket %d changed" % tid
-
-
-def ticket_in(desk, status, reporter="alice", **fields):
-    t = create_ticket(desk, client(desk, reporter), **fields)
-    path = {"new": [], "open": ["open"], "pending": ["pending"], "resolved": ["resolved"],
-            "closed": ["resolved", "closed"]}[status]
-    for st in path:
-        t = patched(desk, client(desk, "tom"), t["id"], {"status": st})
-    return t
 
 
 def due(t, key):
@@ -151,19 +121,6 @@ def wait_for(pred, timeout, what, interval=0.25):
 
 def outbox_kinds(desk, tid):
     return [r[0] for r in desk.db_query("SELECT kind FROM outbox WHERE ticket_id = ?", tid)]
-
-
-@contextlib.contextmanager
-def httpd_conf(desk, extra):
-    """desk.httpd_conf(extra), but a config httpd refuses to start with is
-    not left behind for the following tests."""
-    before = desk.httpd.extra_conf
-    try:
-        with desk.httpd_conf(extra):
-            yield desk
-    finally:
-        if not desk.httpd.running:
-            desk.httpd.extra_conf = before      # conftest's ensure_up starts this one
 
 
 def sla_by_tier(meta):
@@ -361,7 +318,7 @@ def test_escalate_same_origin_is_200(desk):
 def test_design_walk_job_stopped_for_one_user(desk):
     """DESIGN.md: job stopped for one user -> high, entry tier 2, escalated
     to 3 and 4; each tier's clock starts when the ticket arrives there."""
-    with httpd_conf(desk, WALK_CONF):
+    with desk.httpd_conf(WALK_CONF):
         a, tom, tess = client(desk, "alice"), client(desk, "tom"), client(desk, "tess")
         t = create_ticket(desk, a, urgency="job-stopped", impact="single")
         assert (t["priority"], t["tier"], t["status"]) == ("high", 2, "new")
@@ -400,7 +357,7 @@ SdeskResolutionTarget 2 normal 1h30m 24x7
 SdeskResolutionTarget 2 urgent 2d 24x7
 SdeskResolutionTarget 2 critical 45s 24x7
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         a = client(desk, "alice")
         for urgency, impact, prio, res in (
                 ("job-stopped", "single", "high", 8 * H),
@@ -454,7 +411,7 @@ SdeskResolutionTarget 2 critical 3h
 """ % (days[0].isoformat(), days[1].isoformat())
     week = {d: [(0, 24 * 60)] for d in range(7)}
     hol = set(days[:2])
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         a = client(desk, "alice")
         t = create_ticket(desk, a)
         c = rfc3339(t["created_at"])
@@ -490,7 +447,7 @@ SdeskResponseTarget 2 1h business
 SdeskResolutionTarget 2 high 8h business
 """ % days[0].isoformat()
     week = {d: [(0, 24 * 60)] for d in range(7)}
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         a = client(desk, "alice")
         t = create_ticket(desk, a)
         c = rfc3339(t["created_at"])
@@ -527,7 +484,7 @@ SdeskResponseTarget 2 2s 24x7
 SdeskResponseTarget 3 2s 24x7
 SdeskSLAScanInterval 1
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         a, tom = client(desk, "alice"), client(desk, "tom")
         late = create_ticket(desk, a, subject="Nobody answers %s" % marker())
         answered = create_ticket(desk, a, subject="Answered at once %s" % marker())
@@ -577,7 +534,7 @@ def test_answer_after_breach_does_not_unbreach(desk):
 SdeskResponseTarget 2 1s 24x7
 SdeskSLAScanInterval 1
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         t = create_ticket(desk, client(desk, "alice"))
         wait_for(lambda: _breaches(desk, t["id"], "response"), 30, "the breach")
         commented(desk, client(desk, "tom"), t["id"], "Sorry for the wait %s" % marker())
@@ -593,7 +550,7 @@ SdeskResponseTarget 2 1h 24x7
 SdeskResolutionTarget 2 high 4s 24x7
 SdeskSLAScanInterval 1
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         tom = client(desk, "tom")
         t = create_ticket(desk, client(desk, "alice"))
         commented(desk, tom, t["id"], "Please send a photo of the label %s" % marker())
@@ -624,7 +581,7 @@ def test_at_risk(desk):
 SdeskResponseTarget 2 30s 24x7
 SdeskAtRisk 10
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         a, tom = client(desk, "alice"), client(desk, "tom")
         t = create_ticket(desk, a)
         assert t["sla"] == "ok"
@@ -679,7 +636,7 @@ SdeskAtRisk 50
 SdeskAutoCloseDays 3
 SdeskSLAScanInterval 30
 """
-    with httpd_conf(desk, conf):
+    with desk.httpd_conf(conf):
         meta = assert_json(client(desk, "tom").get(desk.api("/meta")), 200)
         sla = sla_by_tier(meta)
         assert sla[2]["response_minutes"] == 30
@@ -705,11 +662,11 @@ SdeskSLAScanInterval 30
 
 
 def test_autoclose_days_is_accepted(desk):
-    with httpd_conf(desk, "SdeskAutoCloseDays 14\nSdeskSLAScanInterval 2"):
+    with desk.httpd_conf("SdeskAutoCloseDays 14\nSdeskSLAScanInterval 2"):
         t = ticket_in(desk, "resolved")
         time.sleep(2.5)         # a scan ran: a ticket resolved seconds ago stays resolved
         assert agent_view(desk, t["id"])["status"] == "resolved"
-    with httpd_conf(desk, "SdeskAutoCloseDays 0"):
+    with desk.httpd_conf("SdeskAutoCloseDays 0"):
         assert_json(client(desk, "tom").get(desk.api("/meta")), 200)
 
 

@@ -3,7 +3,6 @@ that add up. The database is shared by the whole session, so the exact checks
 use tickets of a category only this file uses (qa-report, configured for the
 test) and a time window that only this test's tier stints fall into."""
 
-import contextlib
 import csv
 import datetime
 import io
@@ -45,19 +44,6 @@ SdeskSLAScanInterval 1
 client = sdesk_util.session
 fresh_client = sdesk_util.fresh_client
 turl = sdesk_util.turl
-
-
-@contextlib.contextmanager
-def httpd_conf(desk, extra):
-    """desk.httpd_conf(extra), but a config httpd refuses to start with is
-    not left behind for the following tests."""
-    before = desk.httpd.extra_conf
-    try:
-        with desk.httpd_conf(extra):
-            yield desk
-    finally:
-        if not desk.httpd.running:
-            desk.httpd.extra_conf = before      # conftest's ensure_up starts this one
 
 
 def report(desk, user, accept=None, **params):
@@ -225,7 +211,7 @@ def wait_for(pred, timeout, what, interval=0.25):
 # ---- the numbers -----------------------------------------------------------------
 
 def test_report_counts_tier_stints(desk):
-    with httpd_conf(desk, REPORT_CONF):
+    with desk.httpd_conf(REPORT_CONF):
         a, tom = client(desk, "alice"), client(desk, "tom")
         # a window that starts after everything earlier in the session
         start = datetime.datetime.now(UTC).replace(microsecond=0) + datetime.timedelta(seconds=1)

@@ -8,7 +8,7 @@ import pytest
 
 from sdesk_util import (
     assert_json, assert_problem, client, create_ticket, describe, dumps, marker,
-    rfc3339, unchanged_db,
+    rfc3339, ticket_in, unchanged_db,
 )
 
 JSON = {"Content-Type": "application/json"}
@@ -330,18 +330,6 @@ def test_bad_link_requests(desk):
 
 
 # ---- resolve cascade ----------------------------------------------------------------
-
-def ticket_in(desk, status, reporter="alice"):
-    """A ticket of `reporter`, moved to status by an agent of its tenant."""
-    t = create_ticket(desk, client(desk, reporter))
-    agent = "sam" if reporter in ("carol", "dan") else "tom"
-    path = {"new": [], "open": ["open"], "pending": ["pending"], "resolved": ["resolved"],
-            "closed": ["resolved", "closed"]}[status]
-    for st in path:
-        t = patch_ticket(desk, agent, t["id"], {"status": st})
-    assert t["status"] == status
-    return t
-
 
 def public_comments(desk, user, tid):
     return [c for c in get_ticket(desk, user, tid)["comments"] if not c.get("internal")]

@@ -25,8 +25,8 @@ import pytest
 
 import harness
 from sdesk_util import (
-    assert_json, assert_problem, client, create_ticket, describe, dumps, marker,
-    unchanged_db, valid_ticket,
+    assert_json, assert_problem, client, create_ticket, dumps, marker, unchanged_db,
+    valid_ticket,
 )
 
 JSON = {"Content-Type": "application/json"}
