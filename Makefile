@@ -114,7 +114,7 @@ $(BUILD)/asan/mod_sdesk.so: $(MOD_SRC) $(MOD_HDR) $(WEB_C) $(BUILD)/asan/libsdes
 	cp $(BUILD)/asan/mod/.libs/mod_sdesk.so $@.tmp && mv -f $@.tmp $@
 
 # ---- tests --------------------------------------------------------------------
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/sd_test.h $(BUILD)/asan/libsdesk.a
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/asan/libsdesk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(SAN) -Itests/unit $< -o $@ $(BUILD)/asan/libsdesk.a \
 	    $(APR_LIBS) $(DEP_LIBS) -lcmocka

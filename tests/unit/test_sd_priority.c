@@ -3,26 +3,7 @@
 
 #include "sd_test.h"
 #include "sd_priority.h"
-
-/* DESIGN.md "Priority and SLA", cell by cell, in words: the table a reader
- * compares with the design page. */
-static const struct {
-    const char *urgency, *impact, *priority;
-} matrix_words[] = {
-    { "patient-safety",    "single",   "critical" },
-    { "patient-safety",    "multiple", "critical" },
-    { "patient-safety",    "all",      "critical" },
-    { "job-stopped",       "single",   "high" },
-    { "job-stopped",       "multiple", "urgent" },
-    { "job-stopped",       "all",      "urgent" },
-    { "function-affected", "single",   "high" },
-    { "function-affected", "multiple", "high" },
-    { "function-affected", "all",      "urgent" },
-    { "not-blocking",      "single",   "normal" },
-    { "not-blocking",      "multiple", "normal" },
-    { "not-blocking",      "all",      "normal" },
-};
-#define NCELLS (sizeof(matrix_words) / sizeof(matrix_words[0]))
+#include "sd_test_matrix.h"
 
 static void test_default_matrix_every_cell(void **state)
 {
@@ -31,16 +12,17 @@ static void test_default_matrix_every_cell(void **state)
     int u, im, want;
 
     (void)state;
-    assert_int_equal(SD_URG_COUNT * SD_IMPACT_COUNT, (int)NCELLS);
+    assert_int_equal(SD_URG_COUNT * SD_IMPACT_COUNT, (int)SD_TEST_NCELLS);
     sd_priority_matrix_default(&m);
-    for (i = 0; i < NCELLS; i++) {
-        u = sd_urgency_from_str(matrix_words[i].urgency);
-        im = sd_impact_from_str(matrix_words[i].impact);
-        want = sd_priority_from_str(matrix_words[i].priority);
+    for (i = 0; i < SD_TEST_NCELLS; i++) {
+        u = sd_urgency_from_str(sd_test_matrix[i].urgency);
+        im = sd_impact_from_str(sd_test_matrix[i].impact);
+        want = sd_priority_from_str(sd_test_matrix[i].priority);
         assert_true(u >= 0 && im >= 0 && want >= 0);
         if (want != sd_priority_of(&m, u, im)) {
-            fail_msg("%s x %s: want %s, got %s", matrix_words[i].urgency, matrix_words[i].impact,
-                     matrix_words[i].priority, sd_priority_str(sd_priority_of(&m, u, im)));
+            fail_msg("%s x %s: want %s, got %s", sd_test_matrix[i].urgency,
+                     sd_test_matrix[i].impact, sd_test_matrix[i].priority,
+                     sd_priority_str(sd_priority_of(&m, u, im)));
         }
         /* A NULL matrix is the default one. */
         assert_int_equal(want, sd_priority_of(NULL, u, im));

@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "sd_test.h"
+#include "sd_test_db.h"
 #include "sd_log.h"
 #include "sd_store.h"
 #include "sd_store_sql.h"
@@ -99,25 +100,9 @@ static int setup(void **state)
 
 /* ---- helpers -------------------------------------------------------------------- */
 
-/* One value from a connection, bypassing sd_store (PRAGMAs, counts). */
-static const char *value_of(apr_dbd_t *h, const char *sql, apr_pool_t *p)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *v;
-    int err = apr_dbd_select(drv, p, h, &res, sql, 1);
-    if (err) fail_msg("%s: %s", sql, apr_dbd_error(drv, h, err));
-    if (apr_dbd_get_row(drv, p, res, &row, -1) != 0) fail_msg("%s: no row", sql);
-    v = apr_dbd_get_entry(drv, row, 0);
-    v = v ? apr_pstrdup(p, v) : NULL;
-    while (apr_dbd_get_row(drv, p, res, &row, -1) == 0)
-        ;
-    return v;
-}
-
 static const char *raw_value(const char *sql, apr_pool_t *p)
 {
-    return value_of(handle, sql, p);
+    return sd_test_value(drv, handle, sql, p);
 }
 
 static void raw_exec(const char *sql)
@@ -239,12 +224,12 @@ static void test_second_open_is_cheap(void **state)
      * every statement already prepared on it, see the report.) */
     assert_int_equal(APR_SUCCESS, apr_pool_create(&other, p));
     assert_int_equal(APR_SUCCESS, apr_dbd_open(drv, other, ":memory:", &h2));
-    assert_string_equal("0", value_of(h2, "PRAGMA foreign_keys", p));
+    assert_string_equal("0", sd_test_value(drv, h2, "PRAGMA foreign_keys", p));
     assert_int_equal(APR_SUCCESS, sd_store_open(&db3, drv, h2, other, NULL, p));
     assert_ptr_not_equal(db->conn, db3->conn);
-    assert_string_equal("2", value_of(h2, "PRAGMA synchronous", p));
-    assert_string_equal("1", value_of(h2, "PRAGMA foreign_keys", p));
-    assert_string_equal("memory", value_of(h2, "PRAGMA journal_mode", p));
+    assert_string_equal("2", sd_test_value(drv, h2, "PRAGMA synchronous", p));
+    assert_string_equal("1", sd_test_value(drv, h2, "PRAGMA foreign_keys", p));
+    assert_string_equal("memory", sd_test_value(drv, h2, "PRAGMA journal_mode", p));
     /* Migrations ran once per process: not again. */
     assert_int_equal(0, logged("SD00005"));
     apr_dbd_close(drv, h2);

@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "sd_test.h"
+#include "sd_test_db.h"
 #include "sd_log.h"
 #include "sd_store.h"
 
@@ -87,27 +88,12 @@ static conn_t *open_conn(apr_pool_t *p)
     return c;
 }
 
-static const char *value_of(apr_dbd_t *h, const char *sql, apr_pool_t *p)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *v;
-    int err = apr_dbd_select(drv, p, h, &res, sql, 1);
-    if (err) fail_msg("%s: %s", sql, apr_dbd_error(drv, h, err));
-    if (apr_dbd_get_row(drv, p, res, &row, -1) != 0) fail_msg("%s: no row", sql);
-    v = apr_dbd_get_entry(drv, row, 0);
-    v = v ? apr_pstrdup(p, v) : NULL;
-    while (apr_dbd_get_row(drv, p, res, &row, -1) == 0)
-        ;
-    return v;
-}
-
 static void check_settings(apr_dbd_t *h, apr_pool_t *p)
 {
-    assert_string_equal("wal", value_of(h, "PRAGMA journal_mode", p));
-    assert_string_equal("2", value_of(h, "PRAGMA synchronous", p));
-    assert_string_equal("1", value_of(h, "PRAGMA foreign_keys", p));
-    assert_string_equal("0", value_of(h, "PRAGMA busy_timeout", p));
+    assert_string_equal("wal", sd_test_value(drv, h, "PRAGMA journal_mode", p));
+    assert_string_equal("2", sd_test_value(drv, h, "PRAGMA synchronous", p));
+    assert_string_equal("1", sd_test_value(drv, h, "PRAGMA foreign_keys", p));
+    assert_string_equal("0", sd_test_value(drv, h, "PRAGMA busy_timeout", p));
 }
 
 /* Runs first: it creates the file and migrates it (once per process). */
@@ -125,8 +111,8 @@ static void test_file_settings_and_schema(void **state)
     assert_int_equal(APR_SUCCESS, sd_store_schema_version(&version, c->db, p));
     assert_true(version >= 1);
     assert_int_equal(sd_store_schema_latest(c->db), version);
-    assert_string_equal("1", value_of(c->handle, "SELECT COUNT(*) FROM sqlite_master WHERE"
-                                      " type = 'table' AND name = 'tickets'", p));
+    assert_string_equal("1", sd_test_value(drv, c->handle, "SELECT COUNT(*) FROM sqlite_master"
+                                           " WHERE type = 'table' AND name = 'tickets'", p));
     /* WAL for real: the log file is next to the database. */
     assert_int_equal(APR_SUCCESS, apr_stat(&fi, apr_pstrcat(p, path, "-wal", NULL),
                                            APR_FINFO_TYPE, p));
@@ -147,8 +133,8 @@ static void test_every_connection_gets_settings(void **state)
      * defaults to synchronous=FULL, so that one cannot be told apart). */
     assert_int_equal(APR_SUCCESS, apr_pool_create(&pp, p));
     assert_int_equal(APR_SUCCESS, apr_dbd_open(drv, pp, path, &plain));
-    assert_string_equal("wal", value_of(plain, "PRAGMA journal_mode", p));
-    assert_string_equal("0", value_of(plain, "PRAGMA foreign_keys", p));
+    assert_string_equal("wal", sd_test_value(drv, plain, "PRAGMA journal_mode", p));
+    assert_string_equal("0", sd_test_value(drv, plain, "PRAGMA foreign_keys", p));
     apr_dbd_close(drv, plain);
     apr_pool_destroy(pp);
 

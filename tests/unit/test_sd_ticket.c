@@ -8,6 +8,7 @@
 #include "sd_test.h"
 #include "sd_json.h"
 #include "sd_ticket.h"
+#include "sd_test_matrix.h"
 
 /* 2026-11-22T10:15:00Z, a Sunday. */
 #define T0 ((apr_int64_t)1795342500)
@@ -135,23 +136,6 @@ static void expect_valid(const char *name, sd_ticket_t *t, const json_t *body, i
 
 /* ---- valid bodies ------------------------------------------------------------ */
 
-/* DESIGN.md "Priority and SLA", in words, so a reader can compare. */
-static const struct {
-    const char *urgency, *impact, *priority;
-} matrix[] = {
-    { "patient-safety",    "single",   "critical" },
-    { "patient-safety",    "multiple", "critical" },
-    { "patient-safety",    "all",      "critical" },
-    { "job-stopped",       "single",   "high" },
-    { "job-stopped",       "multiple", "urgent" },
-    { "job-stopped",       "all",      "urgent" },
-    { "function-affected", "single",   "high" },
-    { "function-affected", "multiple", "high" },
-    { "function-affected", "all",      "urgent" },
-    { "not-blocking",      "single",   "normal" },
-    { "not-blocking",      "multiple", "normal" },
-    { "not-blocking",      "all",      "normal" },
-};
 
 static void test_priority_from_matrix_every_cell(void **state)
 {
@@ -162,19 +146,19 @@ static void test_priority_from_matrix_every_cell(void **state)
     int agent;
 
     sd_desk_conf_default(&conf, p);
-    assert_int_equal(SD_URG_COUNT * SD_IMPACT_COUNT, (int)(sizeof(matrix) / sizeof(matrix[0])));
-    for (i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+    assert_int_equal(SD_URG_COUNT * SD_IMPACT_COUNT, (int)(SD_TEST_NCELLS));
+    for (i = 0; i < SD_TEST_NCELLS; i++) {
         for (agent = 0; agent <= 1; agent++) {
             const char *patch = apr_psprintf(p, "{\"urgency\": \"%s\", \"impact\": \"%s\"}",
-                                             matrix[i].urgency, matrix[i].impact);
-            const char *name = apr_psprintf(p, "%s x %s (%s)", matrix[i].urgency,
-                                            matrix[i].impact, agent ? "agent" : "reporter");
+                                             sd_test_matrix[i].urgency, sd_test_matrix[i].impact);
+            const char *name = apr_psprintf(p, "%s x %s (%s)", sd_test_matrix[i].urgency,
+                                            sd_test_matrix[i].impact, agent ? "agent" : "reporter");
             expect_valid(name, &t, make_body(patch, "priority", p), agent, &conf, p);
-            if (t.priority < 0 || strcmp(matrix[i].priority, sd_priority_str(t.priority)))
-                fail_msg("%s: want %s, got %s", name, matrix[i].priority,
+            if (t.priority < 0 || strcmp(sd_test_matrix[i].priority, sd_priority_str(t.priority)))
+                fail_msg("%s: want %s, got %s", name, sd_test_matrix[i].priority,
                          t.priority < 0 ? "none" : sd_priority_str(t.priority));
-            assert_string_equal(matrix[i].urgency, sd_urgency_str(t.urgency));
-            assert_string_equal(matrix[i].impact, sd_impact_str(t.impact));
+            assert_string_equal(sd_test_matrix[i].urgency, sd_urgency_str(t.urgency));
+            assert_string_equal(sd_test_matrix[i].impact, sd_impact_str(t.impact));
         }
     }
 }
