@@ -43,6 +43,9 @@ await scenario('agent escalates and resolves', async (browser) => {
 
   await agent.getByLabel('Your reply').fill('We are updating the pump library now.');
   await agent.getByRole('button', { name: 'Send', exact: true }).click();
+  // (the first reply's notice is still shown: wait for this reply itself,
+  // or the page re-rendered by it would empty the fields filled next)
+  await agent.locator('.comment:not(.internal)', { hasText: 'We are updating the pump library now.' }).waitFor();
   await agent.locator('.notice-success', { hasText: 'reply was sent' }).waitFor();
 
   await agent.getByLabel('Escalation note').fill('Library push fails from our side; needs the vendor team.');
