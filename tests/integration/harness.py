@@ -167,6 +167,18 @@ def child_pids(pid):
     return kids
 
 
+def _threads(pid):
+    """Number of threads of pid (0 once it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def stop_pid(pid, timeout=15.0, sig=signal.SIGTERM, popen=None, with_children=False):
     """Send sig to pid, wait up to timeout for it to go, then SIGKILL it
     (and, with_children, its children). Reaps popen when given."""
@@ -873,6 +885,23 @@ class Httpd:
         except Exception:
             self.stop()
             raise
+        self.started_at = time.monotonic()
+
+    def _settle(self, timeout=5.0, least=0.1):
+        """Before a stop: let every child finish starting. mpm_event (Debian's
+        2.4) may crash a child told to stop while its threads are still being
+        started (SIGSEGV under apr_os_sock_get in child_main; it happens
+        without mod_sdesk too, after a few hundred quick restarts). Settled:
+        `least` seconds since the server answered and every child has its
+        listener and ThreadsPerChild workers (threads >= ThreadsPerChild + 2).
+        Best effort: after timeout the stop goes ahead."""
+        deadline = time.monotonic() + timeout
+        time.sleep(max(0.0, getattr(self, "started_at", 0.0) + least - time.monotonic()))
+        while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
+            kids = child_pids(self.proc.pid)
+            if kids and all(_threads(k) >= self.threads_per_child + 2 for k in kids):
+                return
+            time.sleep(0.05)
 
     def _answers(self):
         if not port_open(self.port):
@@ -891,6 +920,7 @@ class Httpd:
 
     def stop(self, timeout=20):
         if self.proc is not None:
+            self._settle()
             pid = self.pid
             if pid and pid != self.proc.pid and pid_alive(pid):
                 stop_pid(pid, timeout=timeout, with_children=True)
