@@ -252,10 +252,20 @@ static apr_status_t session_setup(sd_db_t *db, apr_pool_t *p)
     /* Each setting is read first and changed only when it differs: changing
      * one expires statements other modules may have prepared on a shared
      * connection (the driver uses the legacy sqlite3_prepare). */
-    if (pragma_is(db, "PRAGMA journal_mode", "wal", p) != APR_SUCCESS)
-        rv = pragma_check(db, NULL, "PRAGMA journal_mode=WAL", "wal", "memory", p);
-    else
-        rv = APR_SUCCESS;
+    rv = APR_SUCCESS;
+    if (pragma_is(db, "PRAGMA journal_mode", "wal", p) != APR_SUCCESS) {
+        /* Two connections switching a new file to WAL at the same moment
+         * can each keep the other from it until both give up (the driver
+         * retries a busy step without resetting it, so neither lets go of
+         * its shared lock): seen as both children of a fresh server failing
+         * at start. The server's writers' lock makes it one at a time; the
+         * second then finds WAL already set. */
+        int locked = !db->locked && db->wlock && db->wlock->lock
+                     && db->wlock->lock(db->wlock->baton) == APR_SUCCESS;
+        if (pragma_is(db, "PRAGMA journal_mode", "wal", p) != APR_SUCCESS)
+            rv = pragma_check(db, NULL, "PRAGMA journal_mode=WAL", "wal", "memory", p);
+        if (locked) db->wlock->unlock(db->wlock->baton);
+    }
     if (rv == APR_SUCCESS && pragma_is(db, "PRAGMA synchronous", "2", p) != APR_SUCCESS)
         rv = pragma_check(db, "PRAGMA synchronous=FULL", "PRAGMA synchronous", "2", NULL, p);
     if (rv == APR_SUCCESS && pragma_is(db, "PRAGMA foreign_keys", "1", p) != APR_SUCCESS)

@@ -76,16 +76,44 @@ static apr_status_t conn_close(void *data)
     return APR_SUCCESS;
 }
 
-static conn_t *open_conn(apr_pool_t *p)
+static conn_t *open_conn_with(const sd_store_writelock_t *wlock, apr_pool_t *p)
 {
     conn_t *c = apr_pcalloc(p, sizeof(*c));
     apr_status_t rv;
     assert_int_equal(APR_SUCCESS, apr_pool_create(&c->pool, p));
     assert_int_equal(APR_SUCCESS, apr_dbd_open(drv, c->pool, path, &c->handle));
     apr_pool_cleanup_register(c->pool, c, conn_close, apr_pool_cleanup_null);
-    rv = sd_store_open(&c->db, drv, c->handle, c->pool, NULL, p);
+    rv = sd_store_open(&c->db, drv, c->handle, c->pool, wlock, p);
     if (rv != APR_SUCCESS) fail_msg("sd_store_open(%s): %d", path, rv);
     return c;
+}
+
+static conn_t *open_conn(apr_pool_t *p)
+{
+    return open_conn_with(NULL, p);
+}
+
+/* A writers' lock that counts (the module's is a global mutex). */
+typedef struct {
+    int locks, unlocks, held;
+} counted_t;
+
+static apr_status_t counted_lock(void *baton)
+{
+    counted_t *c = baton;
+    assert_int_equal(0, c->held);
+    ++c->locks;
+    c->held = 1;
+    return APR_SUCCESS;
+}
+
+static apr_status_t counted_unlock(void *baton)
+{
+    counted_t *c = baton;
+    assert_int_equal(1, c->held);
+    ++c->unlocks;
+    c->held = 0;
+    return APR_SUCCESS;
 }
 
 static void check_settings(apr_dbd_t *h, apr_pool_t *p)
@@ -104,10 +132,17 @@ static void test_file_settings_and_schema(void **state)
     conn_t *c;
     int version = -1;
 
+    counted_t n = { 0, 0, 0 };
+    sd_store_writelock_t wl = { counted_lock, counted_unlock, &n };
+
     /* A brand-new file: nothing there yet. */
     assert_true(APR_STATUS_IS_ENOENT(apr_stat(&fi, path, APR_FINFO_TYPE, p)));
-    c = open_conn(p);
+    c = open_conn_with(&wl, p);
     check_settings(c->handle, p);
+    /* Switching to WAL took the writers' lock (two children doing it at
+     * once on a new file used to lock each other out), and let it go. */
+    assert_int_equal(1, n.locks);
+    assert_int_equal(1, n.unlocks);
     assert_int_equal(APR_SUCCESS, sd_store_schema_version(&version, c->db, p));
     assert_true(version >= 1);
     assert_int_equal(sd_store_schema_latest(c->db), version);
@@ -116,6 +151,9 @@ static void test_file_settings_and_schema(void **state)
     /* WAL for real: the log file is next to the database. */
     assert_int_equal(APR_SUCCESS, apr_stat(&fi, apr_pstrcat(p, path, "-wal", NULL),
                                            APR_FINFO_TYPE, p));
+    /* A file already in WAL: a new connection does not wait for the lock. */
+    apr_pool_destroy(open_conn_with(&wl, p)->pool);
+    assert_int_equal(1, n.locks);
     apr_pool_destroy(c->pool);
 }
 
