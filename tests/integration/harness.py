@@ -1087,10 +1087,10 @@ class Desk:
             raise HarnessError("this stack has no blackhole virtual host")
         return "http://127.0.0.1:%d/sdesk/api/v1%s" % (self.httpd.blackhole_port, path)
 
-    def client(self, user=None, password=None, base="/sdesk"):
+    def client(self, user=None, password=None, base="/sdesk", timeout=30):
         """requests.Session authenticated as user (password from the README
         table when None; no auth when user is None)."""
-        return make_session(self.url + base, user, password)
+        return make_session(self.url + base, user, password, timeout=timeout)
 
     # -- servers --
     def ldap_stop(self):

@@ -84,21 +84,14 @@ def valid_ticket(**fields):
     return body
 
 
-def with_timeout(session, timeout=TIMEOUT):
-    """Give every request of a requests.Session a default timeout."""
-    orig = session.request
-
-    def request(method, url, **kw):
-        kw.setdefault("timeout", timeout)
-        return orig(method, url, **kw)
-
-    session.request = request
-    return session
-
-
 def client(desk, user, password=None, base="/sdesk"):
-    """desk.client(...) with a default timeout on every request."""
-    return with_timeout(desk.client(user, password=password, base=base))
+    """desk.client(...): a new session, TIMEOUT seconds on every request.
+    Freed (its keep-alive connections closed) as soon as nothing refers to
+    it: a session that lives on until the garbage collector runs keeps an
+    idle connection open, and past mpm_event's connection limit httpd closes
+    such connections just as a client reuses one ("Remote end closed
+    connection without response")."""
+    return desk.client(user, password=password, base=base, timeout=TIMEOUT)
 
 
 def media_type(resp):
