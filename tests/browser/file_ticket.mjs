@@ -2,7 +2,7 @@
 // a screenshot pasted from the clipboard, a file chosen and one dropped,
 // then the ticket in "My tickets".
 // Prints "TICKET <id>" for the pytest side to check the database.
-import { scenario, pageAs, open, ready, shot, clean, axe, assert, text } from './lib.mjs';
+import { scenario, pageAs, open, ready, shot, clean, axe, assert, text, announced } from './lib.mjs';
 
 const SUBJECT = process.env.SUBJECT || 'Ward 7 label printer prints blank labels';
 
@@ -50,7 +50,7 @@ await scenario('reporter files a ticket with a pasted screenshot', async (browse
   const fname = await text(page, '.file-list .file-name');
   assert(/^screenshot-.*\.png$/.test(fname), `pasted file named like a screenshot: ${fname}`);
   // the live region says it (screen readers announce it)
-  await page.waitForFunction(() => /Screenshot pasted/.test(document.getElementById('announcer').textContent));
+  await announced(page, /Screenshot pasted/);
   // The file picker (a log file) and drag and drop (a GIF) as well.
   await page.getByLabel('Screenshots and files').setInputFiles({
     name: 'printer.log', mimeType: 'text/plain', buffer: Buffer.from('08:00 spooler restarted\n08:01 label job 42: blank\n') });

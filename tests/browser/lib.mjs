@@ -66,6 +66,14 @@ export async function pageAs(browser, user, opts = {}) {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
     });
+    // every text the live region (#announcer) held: a later announcement
+    // (suggestions arriving, say) may replace one before a test reads it
+    window.__announced = [];
+    new MutationObserver(() => {
+      const el = document.getElementById('announcer');
+      const t = el ? el.textContent : '';
+      if (t && window.__announced[window.__announced.length - 1] !== t) window.__announced.push(t);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
   });
   page.setDefaultTimeout(15000);
   return page;
@@ -160,6 +168,7 @@ export async function api(user, method, pathname, body) {
 export const unique = (prefix) => `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
 // Wait until the live region announced text matching re.
+// The live region announced re (now or earlier on this page).
 export async function announced(page, re) {
-  await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('announcer').textContent), re.source);
+  await page.waitForFunction((src) => window.__announced.some((t) => new RegExp(src).test(t)), re.source);
 }
