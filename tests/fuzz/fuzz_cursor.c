@@ -25,13 +25,7 @@
 
 static apr_pool_t *root;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    root = sd_fuzz_start();
-    return 0;
-}
+SD_FUZZ_INIT_ROOT(root)
 
 static apr_int64_t take64(const uint8_t *d, size_t n)
 {

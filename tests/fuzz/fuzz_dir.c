@@ -23,13 +23,7 @@
 
 static apr_pool_t *root;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    root = sd_fuzz_start();
-    return 0;
-}
+SD_FUZZ_INIT_ROOT(root)
 
 static int hex(char c)
 {

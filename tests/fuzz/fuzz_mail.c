@@ -27,13 +27,7 @@
 
 static apr_pool_t *root;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    root = sd_fuzz_start();
-    return 0;
-}
+SD_FUZZ_INIT_ROOT(root)
 
 /* Printable ASCII, folded only with "\n " (or "\n\t"). */
 static void check_header_value(const char *s)

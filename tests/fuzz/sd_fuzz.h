@@ -22,4 +22,14 @@ static inline apr_pool_t *sd_fuzz_start(void)
     return p;
 }
 
+/* The whole LLVMFuzzerInitialize of a target that needs only a root pool. */
+#define SD_FUZZ_INIT_ROOT(root)                                 \
+    int LLVMFuzzerInitialize(int *argc, char ***argv)           \
+    {                                                           \
+        (void)argc;                                             \
+        (void)argv;                                             \
+        (root) = sd_fuzz_start();                               \
+        return 0;                                               \
+    }
+
 #endif
